@@ -1,0 +1,73 @@
+"""The embedder contract: one batch method; the base class does batching and checks."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar
+
+import numpy as np
+
+Modality = Literal["text", "image"]
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """What a collection records about the model that made its vectors.
+
+    Two identities are compatible when every field is equal: vectors made by a
+    different model, dimension, metric or normalisation are not comparable.
+    """
+
+    model_id: str
+    dim: int
+    metric: str = "COSINE"
+    normalized: bool = True
+
+    def describe(self) -> str:
+        norm = "normalised" if self.normalized else "raw"
+        return f"{self.model_id} ({self.dim}-d, {self.metric}, {norm})"
+
+
+class Embedder(ABC, Generic[Item]):
+    """Turns items of one modality into vectors of one embedding space.
+
+    Subclasses implement :meth:`_embed_batch` for at most ``batch_size`` items;
+    :meth:`embed` splits larger inputs and checks what comes back.
+    """
+
+    modality: Modality
+
+    def __init__(self, identity: ModelIdentity, batch_size: int) -> None:
+        self.identity = identity
+        self.batch_size = batch_size
+
+    @property
+    def model_id(self) -> str:
+        return self.identity.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.identity.dim
+
+    def embed(self, items: Sequence[Item]) -> np.ndarray:
+        """Vectors for ``items``, shape (len(items), dim), float32, one row per item."""
+        if len(items) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [
+            self._embed_batch(items[start : start + self.batch_size])
+            for start in range(0, len(items), self.batch_size)
+        ]
+        vectors = np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+        if vectors.shape != (len(items), self.dim):
+            raise RuntimeError(
+                f"{self.model_id} returned vectors of shape {vectors.shape}, "
+                f"expected ({len(items)}, {self.dim})"
+            )
+        return vectors
+
+    @abstractmethod
+    def _embed_batch(self, batch: Sequence[Item]) -> np.ndarray:
+        """Vectors for one batch of at most ``batch_size`` items."""

