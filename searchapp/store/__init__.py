@@ -1,0 +1,16 @@
+"""Milvus storage: connection, per-space collections, model identity and filters."""
+
+from searchapp.store.collection import IndexParams, VectorCollection
+from searchapp.store.schema import TEXT_SPEC, CollectionSpec
+from searchapp.store.store import CollectionInfo, Store
+from searchapp.store.version import ServerInfo
+
+__all__ = [
+    "TEXT_SPEC",
+    "CollectionInfo",
+    "CollectionSpec",
+    "IndexParams",
+    "ServerInfo",
+    "Store",
+    "VectorCollection",
+]

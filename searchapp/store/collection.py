@@ -1,0 +1,158 @@
+"""A handle on one space's collection: writes, deletes, queries and vector search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from searchapp.embed.base import ModelIdentity
+from searchapp.store.errors import translated
+from searchapp.store.schema import CollectionSpec
+
+if TYPE_CHECKING:
+    from pymilvus import MilvusClient
+
+# Rows per insert/upsert call: well under gRPC's message limit even for long chunks.
+_WRITE_BATCH = 512
+# Rows per query page when reading many rows back.
+_QUERY_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """HNSW build parameters, recorded with the collection."""
+
+    m: int
+    ef_construction: int
+    index_type: str = "HNSW"
+
+    def as_milvus(self) -> dict[str, int]:
+        return {"M": self.m, "efConstruction": self.ef_construction}
+
+
+class VectorCollection:
+    """One embedding space's collection, addressed by its alias.
+
+    Reads and writes go through the alias (``<prefix>_<space>``), so a
+    re-index can point the alias at a new collection without callers noticing.
+    """
+
+    def __init__(
+        self,
+        client: MilvusClient,
+        *,
+        uri: str,
+        alias: str,
+        physical_name: str,
+        spec: CollectionSpec,
+        identity: ModelIdentity,
+        index: IndexParams,
+        consistency: str,
+    ) -> None:
+        self._client = client
+        self._uri = uri
+        self.name = alias
+        self.physical_name = physical_name
+        self.spec = spec
+        self.identity = identity
+        self.index = index
+        self._consistency = consistency
+
+    # --- writes ------------------------------------------------------------
+
+    def upsert(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert rows, replacing any with the same id."""
+        for start in range(0, len(rows), _WRITE_BATCH):
+            with translated("write rows", self._uri):
+                self._client.upsert(self.name, list(rows[start : start + _WRITE_BATCH]))
+
+    def delete(self, expression: str) -> None:
+        """Delete every row matching ``expression`` (never called with an empty one)."""
+        if not expression:
+            raise ValueError("refusing to delete with an empty filter")
+        with translated("delete rows", self._uri):
+            self._client.delete(self.name, filter=expression)
+
+    # --- reads -------------------------------------------------------------
+
+    def count(self, expression: str = "") -> int:
+        with translated("count rows", self._uri):
+            result = self._client.query(
+                self.name,
+                filter=expression,
+                output_fields=["count(*)"],
+                consistency_level="Strong",
+            )
+        return int(result[0]["count(*)"]) if result else 0
+
+    def query(
+        self, expression: str, fields: Sequence[str], *, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows matching ``expression``, all of them unless ``limit`` is given."""
+        rows: list[dict[str, Any]] = []
+        with translated("read rows", self._uri):
+            if limit is not None:
+                return list(
+                    self._client.query(
+                        self.name,
+                        filter=expression,
+                        output_fields=list(fields),
+                        limit=limit,
+                        consistency_level="Strong",
+                    )
+                )
+            iterator = self._client.query_iterator(
+                self.name,
+                filter=expression,
+                output_fields=list(fields),
+                batch_size=_QUERY_PAGE,
+                consistency_level="Strong",
+            )
+            try:
+                while page := iterator.next():
+                    rows.extend(page)
+            finally:
+                iterator.close()
+        return rows
+
+    def get(self, ids: Sequence[str], fields: Sequence[str]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        with translated("read rows", self._uri):
+            return list(self._client.get(self.name, ids=list(ids), output_fields=list(fields)))
+
+    def search(
+        self,
+        vectors: np.ndarray,
+        *,
+        limit: int,
+        fields: Sequence[str],
+        expression: str = "",
+        ef: int = 64,
+    ) -> list[list[dict[str, Any]]]:
+        """Nearest rows for each query vector: ``[{"id", "score", **fields}, ...]`` per query.
+
+        ``score`` is the cosine similarity (higher is closer). HNSW needs
+        ``ef >= limit``, so ef is raised to the limit when it is smaller.
+        """
+        with translated("search", self._uri):
+            results = self._client.search(
+                self.name,
+                data=[np.asarray(v, dtype=np.float32).tolist() for v in vectors],
+                anns_field="vector",
+                limit=limit,
+                filter=expression,
+                output_fields=list(fields),
+                search_params={
+                    "metric_type": self.identity.metric,
+                    "params": {"ef": max(ef, limit)},
+                },
+                consistency_level=self._consistency,
+            )
+        return [
+            [{"id": hit["id"], "score": float(hit["distance"]), **hit["entity"]} for hit in hits]
+            for hits in results
+        ]

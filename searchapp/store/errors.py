@@ -1,0 +1,54 @@
+"""Translate pymilvus failures into searchapp errors, at the store's boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from searchapp.errors import StoreError, StoreUnavailableError
+
+# Substrings pymilvus and gRPC use when the other end is not there.
+_UNREACHABLE = (
+    "fail connecting to server",
+    "server unavailable",
+    "connection refused",
+    "deadline exceeded",
+    "failed to connect",
+    "open local milvus failed",
+    "channel closed",
+    "unavailable",
+)
+
+
+def is_unreachable(message: str) -> bool:
+    lowered = message.lower()
+    return any(marker in lowered for marker in _UNREACHABLE)
+
+
+@contextmanager
+def translated(action: str, uri: str) -> Iterator[None]:
+    """Run a store call; turn pymilvus/gRPC errors into StoreError subclasses."""
+    from pymilvus.exceptions import MilvusException
+
+    try:
+        yield
+    except MilvusException as exc:
+        message = str(getattr(exc, "message", "") or exc)
+        if is_unreachable(message):
+            raise StoreUnavailableError(unreachable_message(uri, message)) from exc
+        raise StoreError(f"Milvus failed to {action}: {message}") from exc
+    except ConnectionError as exc:
+        raise StoreUnavailableError(unreachable_message(uri, str(exc))) from exc
+
+
+def unreachable_message(uri: str, detail: str) -> str:
+    if "open local milvus failed" in detail.lower():
+        return (
+            f"cannot open the Milvus Lite store at {uri}: another process holds it. "
+            "Stop that process, or let searchapp share it through its local store "
+            "process (the default URI does this)."
+        )
+    return (
+        f"cannot reach Milvus at {uri} ({detail}). Check that the server is running "
+        "and SEARCHAPP_MILVUS_URI points at it."
+    )

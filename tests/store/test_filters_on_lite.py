@@ -1,0 +1,113 @@
+"""Literals written into Milvus expressions denote exactly the value, whatever it holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from searchapp.embed import ModelIdentity
+from searchapp.errors import InvalidQueryError
+from searchapp.search.filters import SearchFilters
+from searchapp.store import TEXT_SPEC, Store
+from searchapp.store.filters import all_of, contains, equals, is_in, string_literal
+
+NASTY = [
+    "plain",
+    'double "quote"',
+    "single 'quote'",
+    "back\\slash",
+    "trailing backslash \\",
+    'escaped quote \\"',
+    "new\nline",
+    "tab\there",
+    "50% off_sale",
+    '" or id != "" or "',
+    "ünïcödé ✓",
+    "",
+]
+
+
+def test_string_literal_escapes() -> None:
+    assert string_literal('a"b\\c\n') == '"a\\"b\\\\c\\n"'
+    assert all_of("a", "", None, "b") == "(a) and (b)"
+    assert all_of("a") == "a"
+    assert all_of() == ""
+    assert is_in("ext", ["pdf", 'm"d']) == 'ext in ["pdf", "m\\"d"]'
+
+
+def _row(i: int, source: str) -> dict:
+    return {
+        "id": f"id{i}",
+        "source": source,
+        "folders": ["/", source],
+        "record_id": "",
+        "title": "t",
+        "media_type": "text/plain",
+        "ext": "txt",
+        "mtime": float(i),
+        "sha256": "s",
+        "metadata": {},
+        "chunk_index": 0,
+        "char_start": 0,
+        "char_end": 1,
+        "text": "x",
+        "vector": [1.0, float(i), 0.0, 0.0],
+    }
+
+
+@pytest.fixture
+def collection(settings):
+    store = Store.connect(settings)
+    handle = store.collection(TEXT_SPEC, ModelIdentity("test-model", 4), model_setting="X")
+    handle.upsert([_row(i, value) for i, value in enumerate(NASTY)])
+    yield handle
+    store.close()
+
+
+def test_equality_matches_exactly_one_row(collection) -> None:
+    for i, value in enumerate(NASTY):
+        rows = collection.query(equals("source", value), ["id"])
+        assert [r["id"] for r in rows] == [f"id{i}"], value
+
+
+def test_array_contains_matches_exactly(collection) -> None:
+    for i, value in enumerate(NASTY):
+        rows = collection.query(contains("folders", value), ["id"])
+        assert [r["id"] for r in rows] == [f"id{i}"], value
+
+
+def test_injection_attempt_is_just_a_string(collection) -> None:
+    hits = collection.search(
+        np.array([[1.0, 0.0, 0.0, 0.0]]),
+        limit=20,
+        fields=["source"],
+        expression=equals("source", '" or id != "" or "'),
+    )[0]
+    assert [h["source"] for h in hits] == ['" or id != "" or "']
+
+
+def test_search_filters_build_valid_expressions(collection) -> None:
+    filters = SearchFilters(
+        media_types=("text/plain", "image/*"),
+        folder="/",
+        extensions=(".TXT",),
+        modified_after=2.0,
+        modified_before=5.0,
+    )
+    rows = collection.query(filters.expression(), ["id"])
+    assert sorted(r["id"] for r in rows) == ["id2", "id3", "id4"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        (SearchFilters(media_types=("text",)), "type/subtype"),
+        (SearchFilters(media_types=("im%ge/*",)), "letters only"),
+        (SearchFilters(folder="relative/path"), "absolute"),
+        (SearchFilters(extensions=("p%f",)), "letters and digits"),
+        (SearchFilters(modified_after=5, modified_before=1), "earlier"),
+    ],
+)
+def test_bad_filters_are_refused(filters: SearchFilters, message: str) -> None:
+    with pytest.raises(InvalidQueryError, match=message):
+        filters.expression()
