@@ -1,0 +1,48 @@
+"""The composition root: settings, store, models and services for one process.
+
+The CLI and the web app build one ``App`` and take what they need from it;
+each part is created on first use, so `searchapp stats` never loads a model
+and `searchapp --help` never touches Milvus.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+from searchapp.config import Settings, get_settings
+from searchapp.embed import Embedders
+from searchapp.search import SearchService
+from searchapp.store import Store
+
+
+class App:
+    def __init__(
+        self, settings: Settings | None = None, embedders: Embedders | None = None
+    ) -> None:
+        self.settings = settings or get_settings()
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        if embedders is not None:  # a seam for tests: share loaded models between apps
+            self.embedders = embedders
+
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                self._store = Store.connect(self.settings)
+            return self._store
+
+    @cached_property
+    def embedders(self) -> Embedders:
+        return Embedders(self.settings)
+
+    @cached_property
+    def search(self) -> SearchService:
+        return SearchService(self.settings, self.store, self.embedders)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None

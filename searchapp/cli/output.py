@@ -1,0 +1,50 @@
+"""Console output shared by the commands: where text goes, and how errors end a command."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+# Results go to stdout (pipe-able); progress, summaries and errors to stderr.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def quiet_third_party_logs() -> None:
+    """Our own messages say what failed; libraries' internal logs only repeat it."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    for name in ("pymilvus", "transformers", "sentence_transformers", "huggingface_hub", "pypdf"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover
+        return
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+@contextmanager
+def command_errors() -> Iterator[None]:
+    """Turn a searchapp error into one line on stderr and exit status 1."""
+    from searchapp.errors import SearchappError
+
+    try:
+        yield
+    except SearchappError as exc:
+        err.print(Text.assemble(("error: ", "bold red"), str(exc)))
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def is_interactive() -> bool:
+    return sys.stderr.isatty()

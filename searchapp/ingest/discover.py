@@ -1,0 +1,61 @@
+"""Find the files under the paths a user names: a fast scan, before any reading."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from searchapp.errors import SearchappError
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    path: Path  # absolute, not resolved through symlinks (the path the user sees)
+    size: int
+    mtime: float
+
+
+def discover(paths: Iterable[Path], *, include_hidden: bool = False) -> Iterator[FoundFile]:
+    """Every regular file under ``paths``, in a stable (sorted) order.
+
+    Folders are walked recursively without following symlinked folders, so a
+    symlink loop cannot trap the scan; symlinked files are included. Hidden
+    files and folders (a leading dot) are left out unless ``include_hidden``.
+    A path that does not exist is an error: it is almost always a typo.
+    """
+    for given in paths:
+        path = Path(os.path.abspath(given))
+        if not path.exists():
+            raise SearchappError(f"no such file or folder: {given}")
+        if path.is_dir():
+            yield from _walk(path, include_hidden)
+        else:
+            found = _stat(path)
+            if found is not None:
+                yield found
+
+
+def _walk(root: Path, include_hidden: bool) -> Iterator[FoundFile]:
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        if not include_hidden:
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            filenames = [f for f in filenames if not f.startswith(".")]
+        dirnames.sort()
+        for name in sorted(filenames):
+            found = _stat(Path(folder) / name)
+            if found is not None:
+                yield found
+
+
+def _stat(path: Path) -> FoundFile | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        # A dangling symlink or a file that vanished since the listing: the
+        # reader reports unreadable files; here there is nothing to read.
+        return None
+    if not path.is_file():
+        return None
+    return FoundFile(path=path, size=stat.st_size, mtime=stat.st_mtime)

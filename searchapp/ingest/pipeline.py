@@ -1,0 +1,160 @@
+"""Ingest runs: prepare files, embed their chunks in batches, write, report.
+
+Chunks from many files share embedding batches (the model is fastest on full
+batches); a file counts as ingested only once all its rows are written and the
+rows of its previous version are gone.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from searchapp.errors import ExtractError, FileSkipped
+from searchapp.ingest.discover import FoundFile
+from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
+from searchapp.ingest.text import PreparedFile, TextPreparer, file_sha256
+from searchapp.store import VectorCollection
+from searchapp.store.filters import all_of, equals, not_equals
+
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
+
+
+class Progress(Protocol):
+    """What a run reports as it goes (the CLI draws a bar from it)."""
+
+    def advance(self, nbytes: float, chunks: int) -> None: ...
+
+    def file_done(self, result: FileResult) -> None: ...
+
+
+class _Silent:
+    def advance(self, nbytes: float, chunks: int) -> None:
+        pass
+
+    def file_done(self, result: FileResult) -> None:
+        pass
+
+
+@dataclass
+class _Pending:
+    """A prepared file whose rows are being embedded and written, in order."""
+
+    prepared: PreparedFile
+    written: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.written == len(self.prepared.rows)
+
+
+class TextIngestRun:
+    """One run over a list of files into the text collection."""
+
+    def __init__(
+        self,
+        collection: VectorCollection,
+        preparer: TextPreparer,
+        embed: EmbedFn,
+        *,
+        batch_rows: int = 256,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
+        self._collection = collection
+        self._preparer = preparer
+        self._embed = embed
+        self._batch_rows = batch_rows
+        self._force = force
+        self._progress = progress or _Silent()
+        self.summary = IngestSummary()
+        self._queue: deque[_Pending] = deque()
+        self._queued_rows = 0
+
+    def run(self, files: Iterable[FoundFile]) -> IngestSummary:
+        for found in files:
+            self._take(found)
+            while self._queued_rows >= self._batch_rows:
+                self._write_batch()
+        while self._queued_rows:
+            self._write_batch()
+        return self.summary.finish()
+
+    # --- per file ------------------------------------------------------------
+
+    def _take(self, found: FoundFile) -> None:
+        try:
+            if found.size == 0:
+                raise FileSkipped("empty file")
+            sha256 = file_sha256(found)
+            if not self._force and self._unchanged(found, sha256):
+                self._done(FileResult(found.path, Outcome.UNCHANGED, size=found.size))
+                return
+            prepared = self._preparer.prepare(found, sha256)
+        except FileSkipped as exc:
+            self._done(FileResult(found.path, Outcome.SKIPPED, str(exc), size=found.size))
+            return
+        except ExtractError as exc:
+            self._done(FileResult(found.path, Outcome.FAILED, str(exc), size=found.size))
+            return
+        self._queue.append(_Pending(prepared))
+        self._queued_rows += len(prepared.rows)
+
+    def _unchanged(self, found: FoundFile, sha256: str) -> bool:
+        expression = all_of(equals("source", str(found.path)), equals("sha256", sha256))
+        return bool(self._collection.query(expression, ["id"], limit=1))
+
+    def _done(self, result: FileResult) -> None:
+        self.summary.add(result)
+        if result.outcome is not Outcome.INGESTED:
+            self._progress.advance(result.size, 0)
+        self._progress.file_done(result)
+
+    # --- batches -------------------------------------------------------------
+
+    def _write_batch(self) -> None:
+        """Embed and write the next batch of queued rows, oldest files first."""
+        batch: list[dict[str, Any]] = []
+        owners: list[tuple[_Pending, int]] = []
+        for pending in self._queue:
+            room = self._batch_rows - len(batch)
+            if room <= 0:
+                break
+            take = pending.prepared.rows[pending.written : pending.written + room]
+            batch.extend(take)
+            owners.append((pending, len(take)))
+        vectors = self._embed([row["text"] for row in batch])
+        for row, vector in zip(batch, vectors, strict=True):
+            row["vector"] = vector.tolist()
+        self._collection.upsert(batch)
+        self._queued_rows -= len(batch)
+        for pending, count in owners:
+            pending.written += count
+            share = pending.prepared.found.size * count / len(pending.prepared.rows)
+            self._progress.advance(share, count)
+        while self._queue and self._queue[0].complete:
+            self._finish(self._queue.popleft().prepared)
+
+    def _finish(self, prepared: PreparedFile) -> None:
+        # Rows of an older version that the new one did not overwrite.
+        self._collection.delete(
+            all_of(
+                equals("source", str(prepared.found.path)),
+                not_equals("sha256", prepared.sha256),
+            )
+        )
+        self._done(
+            FileResult(
+                prepared.found.path,
+                Outcome.INGESTED,
+                "; ".join(prepared.warnings),
+                chunks=len(prepared.rows),
+                size=prepared.found.size,
+            )
+        )
+        # The rows are written; free them (a big record file holds thousands).
+        prepared.rows.clear()

@@ -1,0 +1,48 @@
+"""What a search returns. Plain data: the API and CLI map it to their own shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One document (its best-matching chunk) found by a search."""
+
+    id: str
+    score: float
+    source: str
+    title: str
+    snippet: str
+    media_type: str
+    record_id: str | None = None
+    chunk_index: int = 0
+    char_start: int = 0  # the chunk's span in the document's extracted text
+    char_end: int = 0
+    mtime: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The stable JSON shape of `searchapp search --json` (see README)."""
+        return {
+            "id": self.id,
+            "score": round(self.score, 6),
+            "source": self.source,
+            "record_id": self.record_id,
+            "title": self.title,
+            "snippet": self.snippet,
+            "media_type": self.media_type,
+            "chunk": {"index": self.chunk_index, "start": self.char_start, "end": self.char_end},
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    mode: str
+    hits: list[Hit]
+    took_ms: float
+    k: int
+    offset: int
+    notice: str | None = None  # e.g. "nothing has been ingested yet"

@@ -1,0 +1,133 @@
+"""The one search service behind the CLI, the JSON API and the web page."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from searchapp.config import Settings
+from searchapp.embed import Embedders
+from searchapp.errors import InvalidQueryError
+from searchapp.search.filters import SearchFilters
+from searchapp.search.results import Hit, SearchResult
+from searchapp.search.snippets import choose_snippet
+from searchapp.store import TEXT_SPEC, Store, VectorCollection
+
+MAX_K = 100
+MAX_QUERY_CHARS = 2000
+# Chunks fetched per wanted document: several chunks of one document can rank
+# together, and hits are collapsed to one per document.
+_OVERFETCH = 4
+_TEXT_FIELDS = [
+    "source",
+    "record_id",
+    "title",
+    "media_type",
+    "chunk_index",
+    "char_start",
+    "char_end",
+    "text",
+    "mtime",
+    "metadata",
+]
+
+
+class SearchService:
+    """Encodes queries, searches the right collection, shapes hits."""
+
+    def __init__(self, settings: Settings, store: Store, embedders: Embedders) -> None:
+        self._settings = settings
+        self._store = store
+        self._embedders = embedders
+
+    def text_collection(self) -> VectorCollection | None:
+        embedder = self._embedders.text()
+        return self._store.find_collection(
+            TEXT_SPEC, embedder.identity, model_setting="SEARCHAPP_TEXT_MODEL"
+        )
+
+    def search_text(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        offset: int = 0,
+        filters: SearchFilters | None = None,
+    ) -> SearchResult:
+        """Documents whose text means what ``query`` means (MiniLM, text -> text)."""
+        query = _check_query(query)
+        _check_page(k, offset)
+        expression = (filters or SearchFilters()).expression()
+        collection = self.text_collection()  # loads the model on first use: not timed
+        started = time.perf_counter()
+        if collection is None:
+            return SearchResult(
+                query,
+                "text",
+                [],
+                _ms(started),
+                k,
+                offset,
+                notice="nothing has been ingested yet: run `searchapp ingest PATH`",
+            )
+        vector = self._embedders.text().embed([query])
+        wanted = offset + k
+        rows = collection.search(
+            vector,
+            limit=min(wanted * _OVERFETCH, 16384),
+            fields=_TEXT_FIELDS,
+            expression=expression,
+            ef=self._settings.search_ef,
+        )[0]
+        hits = [_text_hit(row, query) for row in _best_per_document(rows)]
+        return SearchResult(query, "text", hits[offset:wanted], _ms(started), k, offset)
+
+
+def _check_query(query: str) -> str:
+    query = query.strip()
+    if not query:
+        raise InvalidQueryError("the query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidQueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
+    return query
+
+
+def _check_page(k: int, offset: int) -> None:
+    if not 1 <= k <= MAX_K:
+        raise InvalidQueryError(f"k must be between 1 and {MAX_K}, not {k}")
+    if offset < 0:
+        raise InvalidQueryError(f"offset must not be negative, not {offset}")
+
+
+def _best_per_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The best chunk of each document, best first (rows arrive best first)."""
+    seen: set[tuple[str, str]] = set()
+    best = []
+    for row in rows:
+        key = (row["source"], row["record_id"])
+        if key not in seen:
+            seen.add(key)
+            best.append(row)
+    return best
+
+
+def _text_hit(row: dict[str, Any], query: str) -> Hit:
+    snippet = choose_snippet(row["text"], query)
+    return Hit(
+        id=row["id"],
+        score=row["score"],
+        source=row["source"],
+        title=row["title"],
+        snippet=snippet.text,
+        media_type=row["media_type"],
+        record_id=row["record_id"] or None,
+        chunk_index=int(row["chunk_index"]),
+        char_start=int(row["char_start"]),
+        char_end=int(row["char_end"]),
+        mtime=float(row["mtime"]),
+        metadata=row.get("metadata") or {},
+    )
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

@@ -1,0 +1,40 @@
+"""Search finds documents by meaning: queries that share no content word with their
+target document still put it in the top 3 (sample data, real MiniLM, Milvus Lite)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from searchapp.app import App
+from searchapp.config import Settings
+from searchapp.ingest import Outcome, ingest, scan
+
+pytestmark = [pytest.mark.integration, pytest.mark.model]
+
+REPO = Path(__file__).resolve().parents[2]
+QUERIES = json.loads((REPO / "tests" / "fixtures" / "paraphrase_queries.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sample_app(tmp_path_factory, embedders):
+    settings = Settings(state_dir=tmp_path_factory.mktemp("state"), lite_shared=False)
+    application = App(settings, embedders=embedders)
+    summary = ingest(application, scan([REPO / "data"]).files)
+    assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
+    yield application
+    application.close()
+
+
+def test_there_are_enough_queries() -> None:
+    assert len(QUERIES) >= 10
+
+
+@pytest.mark.parametrize("case", QUERIES, ids=[q["query"][:40] for q in QUERIES])
+def test_target_is_in_top_three(sample_app, case) -> None:
+    result = sample_app.search.search_text(case["query"], k=3)
+    found = [(Path(h.source), h.record_id) for h in result.hits]
+    target = ((REPO / case["target"]).resolve(), case.get("record_id"))
+    assert target in found, f"{case['query']!r}: got {found}"
