@@ -9,6 +9,7 @@ from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.errors import InvalidQueryError
 from searchapp.search.filters import SearchFilters
+from searchapp.search.request import Mode, SearchRequest
 from searchapp.search.results import Hit, SearchResult
 from searchapp.search.snippets import choose_snippet
 from searchapp.store import TEXT_SPEC, Store, VectorCollection
@@ -45,6 +46,16 @@ class SearchService:
         return self._store.find_collection(
             TEXT_SPEC, embedder.identity, model_setting="SEARCHAPP_TEXT_MODEL"
         )
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run ``request`` in its mode."""
+        if request.mode is Mode.TEXT:
+            if request.text is None:
+                raise InvalidQueryError("text search needs a text query")
+            return self.search_text(
+                request.text, k=request.k, offset=request.offset, filters=request.filters
+            )
+        raise InvalidQueryError(f"search mode {request.mode.value!r} is not available")
 
     def search_text(
         self,

@@ -1,0 +1,34 @@
+"""What a caller asks the search service for: one shape for CLI, API and page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from searchapp.search.filters import SearchFilters
+
+
+class Mode(StrEnum):
+    """Search direction: what the query is, and what is searched."""
+
+    TEXT = "text"  # text query -> documents (MiniLM)
+    TEXT_TO_IMAGE = "text-to-image"  # text query -> images (CLIP text tower)
+    IMAGE = "image"  # image query -> images (CLIP image tower)
+    IMAGE_TO_TEXT = "image-to-text"  # image query -> documents and captions (CLIP)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A query and how to run it.
+
+    Text modes take ``text``; image modes take ``image`` (the bytes of an
+    uploaded or local image) or ``item_id`` (an ingested item, "more like this").
+    """
+
+    mode: Mode = Mode.TEXT
+    text: str | None = None
+    image: bytes | None = None
+    item_id: str | None = None
+    k: int = 10
+    offset: int = 0
+    filters: SearchFilters = field(default_factory=SearchFilters)
