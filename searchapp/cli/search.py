@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from searchapp.cli.output import command_errors, out
-from searchapp.search import MAX_K, SearchResult
+from searchapp.search import MAX_K, Retrieval, SearchResult
 
 
 def search_command(
@@ -20,13 +20,31 @@ def search_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print hits as JSON (a stable shape; see README).")
     ] = False,
+    retrieval: Annotated[
+        Retrieval | None,
+        typer.Option(
+            help="dense: by meaning; keyword: by words (BM25); hybrid: both, fused. "
+            "Default: SEARCHAPP_RETRIEVAL (hybrid)."
+        ),
+    ] = None,
+    min_relevance: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Drop hits whose calibrated relevance (0-1) is lower; 0 shows every hit. "
+            "Default: the measured floor of the retrieval (see README).",
+        ),
+    ] = None,
 ) -> None:
-    """Search ingested documents by meaning (not just by matching words)."""
+    """Search ingested documents by meaning and by words (hybrid, the default)."""
     from searchapp.app import App
 
     with command_errors():
         app = App()
-        result = app.search.search_text(query, k=k, offset=offset)
+        result = app.search.search_text(
+            query, k=k, offset=offset, retrieval=retrieval, min_relevance=min_relevance
+        )
         app.close()
     if as_json:
         out.print_json(json.dumps([hit.as_json() for hit in result.hits]))
@@ -43,11 +61,15 @@ def _print_hits(result: SearchResult) -> None:
     for rank, hit in enumerate(result.hits, start=result.offset + 1):
         where = hit.source + (f"#{hit.record_id}" if hit.record_id else "")
         out.print(
-            f"[bold]{rank}. {_escape(hit.title or '(untitled)')}[/]  [dim]score {hit.score:.3f}[/]"
+            f"[bold]{rank}. {_escape(hit.title or '(untitled)')}[/]  "
+            f"[dim]relevance {hit.relevance or 0:.2f}, score {hit.score:.3f}[/]"
         )
         out.print(f"   {where}", markup=False, style="cyan")
         out.print("   " + " ".join(hit.snippet.split()), markup=False)
-    out.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.0f} ms[/]")
+    hidden = f", {result.below_floor} below the relevance floor" if result.below_floor else ""
+    out.print(
+        f"[dim]{len(result.hits)} hits ({result.retrieval}{hidden}) in {result.took_ms:.0f} ms[/]"
+    )
 
 
 def _escape(text: str) -> str:

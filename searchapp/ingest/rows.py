@@ -17,6 +17,7 @@ from typing import Any
 
 from searchapp.chunking import Chunk
 from searchapp.extract import TextDocument, file_type
+from searchapp.keywords import analyze
 from searchapp.store.schema import MAX_DEPTH, PATH_LENGTH, SHORT_LENGTH, TEXT_LENGTH, TITLE_LENGTH
 
 
@@ -53,8 +54,14 @@ def source_fields(document: TextDocument, *, mtime: float, sha256: str) -> dict[
     }
 
 
-def chunk_row(document: TextDocument, chunk: Chunk, shared: dict[str, Any]) -> dict[str, Any]:
-    """A text row without its vector (the embed stage adds ``vector``)."""
+def chunk_row(
+    document: TextDocument, chunk: Chunk, shared: dict[str, Any], model_input: str
+) -> dict[str, Any]:
+    """A text row without its vector (the embed stage adds ``vector``).
+
+    ``model_input`` is what the models read (the chunk, perhaps after its title):
+    its analysed words feed the keyword index.
+    """
     return {
         "id": row_id(document.key, chunk.index),
         **shared,
@@ -62,4 +69,5 @@ def chunk_row(document: TextDocument, chunk: Chunk, shared: dict[str, Any]) -> d
         "char_start": chunk.start,
         "char_end": chunk.end,
         "text": fit(chunk.text, TEXT_LENGTH),
+        "keyword_text": fit(analyze(model_input), TEXT_LENGTH),
     }

@@ -49,6 +49,7 @@ def ingest(
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         options=options or ExtractOptions(),
+        chunk_title=settings.chunk_title,
     )
     run = TextIngestRun(
         collection,

@@ -12,6 +12,7 @@ from searchapp.errors import ExtractError, FileSkipped
 from searchapp.extract import ExtractOptions, extract_text
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.rows import chunk_row, source_fields
+from searchapp.ingest.titles import TitlePrefixer
 from searchapp.store.schema import PATH_LENGTH
 
 _HASH_BLOCK = 1 << 20
@@ -19,11 +20,16 @@ _HASH_BLOCK = 1 << 20
 
 @dataclass
 class PreparedFile:
-    """A file read, extracted and chunked: its rows wait for their vectors."""
+    """A file read, extracted and chunked: its rows wait for their vectors.
+
+    ``inputs[i]`` is what the model embeds for ``rows[i]``: the chunk, with its
+    title in front when titles are prefixed (the row's ``text`` stays the chunk).
+    """
 
     found: FoundFile
     sha256: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -52,12 +58,14 @@ class TextPreparer:
         chunk_tokens: int,
         chunk_overlap: int,
         options: ExtractOptions,
+        chunk_title: bool = False,
     ) -> None:
         self._tokenizer = embedder.tokenizer
         # Never more pieces than the model reads: a bigger setting would be truncated.
         self._max_tokens = min(chunk_tokens, embedder.max_tokens)
         self._overlap = min(chunk_overlap, self._max_tokens // 2)
         self._options = options
+        self._titles = TitlePrefixer(self._tokenizer, self._max_tokens) if chunk_title else None
 
     def prepare(self, found: FoundFile, sha256: str) -> PreparedFile:
         """Rows (without vectors) for every chunk of every document in the file.
@@ -71,8 +79,14 @@ class TextPreparer:
             found.path, self._options, on_warning=prepared.warnings.append
         ):
             shared = source_fields(document, mtime=found.mtime, sha256=sha256)
-            chunks = chunk_text(document.text, self._tokenizer, self._max_tokens, self._overlap)
-            prepared.rows.extend(chunk_row(document, chunk, shared) for chunk in chunks)
+            title = self._titles.title(document.title) if self._titles else None
+            # The title's word pieces come out of the chunk's share of the window.
+            budget = self._max_tokens - (title.tokens if title else 0)
+            overlap = min(self._overlap, budget // 2)
+            for chunk in chunk_text(document.text, self._tokenizer, budget, overlap):
+                model_input = title.prefix(chunk.text) if title else chunk.text
+                prepared.rows.append(chunk_row(document, chunk, shared, model_input))
+                prepared.inputs.append(model_input)
         if not prepared.rows:
             raise FileSkipped("no text found")
         return prepared

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from functools import cached_property
 from typing import Any
 
 from searchapp.config import Settings
 from searchapp.embed import Embedders
-from searchapp.errors import InvalidQueryError
+from searchapp.errors import FeatureUnsupportedError, InvalidQueryError
 from searchapp.search.filters import SearchFilters
-from searchapp.search.request import Mode, SearchRequest
+from searchapp.search.floor import RelevanceFloor
+from searchapp.search.request import Mode, Retrieval, SearchRequest
 from searchapp.search.results import Hit, SearchResult
+from searchapp.search.retrieval import TextQuery, keyword_unavailable, retrieve, similarity
 from searchapp.search.snippets import choose_snippet
 from searchapp.store import TEXT_SPEC, Store, VectorCollection
 
@@ -41,6 +45,10 @@ class SearchService:
         self._store = store
         self._embedders = embedders
 
+    @cached_property
+    def floor(self) -> RelevanceFloor:
+        return RelevanceFloor(self._settings.min_relevance)
+
     def text_collection(self) -> VectorCollection | None:
         embedder = self._embedders.text()
         return self._store.find_collection(
@@ -53,7 +61,12 @@ class SearchService:
             if request.text is None:
                 raise InvalidQueryError("text search needs a text query")
             return self.search_text(
-                request.text, k=request.k, offset=request.offset, filters=request.filters
+                request.text,
+                k=request.k,
+                offset=request.offset,
+                filters=request.filters,
+                retrieval=request.retrieval,
+                min_relevance=request.min_relevance,
             )
         raise InvalidQueryError(f"search mode {request.mode.value!r} is not available")
 
@@ -64,34 +77,62 @@ class SearchService:
         k: int = 10,
         offset: int = 0,
         filters: SearchFilters | None = None,
+        retrieval: Retrieval | str | None = None,
+        min_relevance: float | None = None,
     ) -> SearchResult:
-        """Documents whose text means what ``query`` means (MiniLM, text -> text)."""
+        """Documents for a text query, by meaning (dense), words (keyword) or both (hybrid).
+
+        ``retrieval`` defaults to the setting; ``min_relevance`` (the relevance
+        floor, 0 for none) to the direction's configured floor.
+        """
         query = _check_query(query)
         _check_page(k, offset)
+        chosen = _retrieval(retrieval or self._settings.retrieval)
+        floor = self.floor.threshold(f"text-{chosen.value}", min_relevance)
         expression = (filters or SearchFilters()).expression()
         collection = self.text_collection()  # loads the model on first use: not timed
         started = time.perf_counter()
+        result = SearchResult(query, "text", [], 0.0, k, offset, retrieval=chosen.value)
         if collection is None:
-            return SearchResult(
-                query,
-                "text",
-                [],
-                _ms(started),
-                k,
-                offset,
-                notice="nothing has been ingested yet: run `searchapp ingest PATH`",
-            )
-        vector = self._embedders.text().embed([query])
+            notice = "nothing has been ingested yet: run `searchapp ingest PATH`"
+            return dataclasses.replace(result, took_ms=_ms(started), notice=notice)
+        notice = None
+        if chosen is not Retrieval.DENSE and (
+            reason := keyword_unavailable(collection, self._store.info)
+        ):
+            if retrieval is not None:  # asked for by name: say why it cannot be done
+                raise FeatureUnsupportedError(f"{reason}; or search with --retrieval dense")
+            chosen, notice = Retrieval.DENSE, f"searched by meaning only: {reason}"
+        text_query = TextQuery(query, self._embedders.text().embed([query])[0])
         wanted = offset + k
-        rows = collection.search(
-            vector,
+        rows = retrieve(
+            collection,
+            chosen,
+            text_query,
             limit=min(wanted * _OVERFETCH, 16384),
             fields=_TEXT_FIELDS,
             expression=expression,
-            ef=self._settings.search_ef,
-        )[0]
-        hits = [_text_hit(row, query) for row in _best_per_document(rows)]
-        return SearchResult(query, "text", hits[offset:wanted], _ms(started), k, offset)
+            settings=self._settings,
+        )
+        direction = f"text-{chosen.value}"
+        hits = [
+            _text_hit(row, query, self.floor.relevance(direction, similarity(row, text_query)))
+            for row in _best_per_document(rows)
+        ]
+        kept = [hit for hit in hits if hit.relevance is not None and hit.relevance >= floor]
+        if hits and not kept:
+            notice = (
+                f"no results: the {len(hits)} closest documents are all below the relevance "
+                f"floor ({floor:g}); lower it with --min-relevance to see them"
+            )
+        return dataclasses.replace(
+            result,
+            hits=kept[offset:wanted],
+            took_ms=_ms(started),
+            notice=notice,
+            retrieval=chosen.value,
+            below_floor=len(hits) - len(kept),
+        )
 
 
 def _check_query(query: str) -> str:
@@ -101,6 +142,14 @@ def _check_query(query: str) -> str:
     if len(query) > MAX_QUERY_CHARS:
         raise InvalidQueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
     return query
+
+
+def _retrieval(value: Retrieval | str) -> Retrieval:
+    try:
+        return Retrieval(value)
+    except ValueError:
+        known = ", ".join(r.value for r in Retrieval)
+        raise InvalidQueryError(f"unknown retrieval {value!r}: use one of {known}") from None
 
 
 def _check_page(k: int, offset: int) -> None:
@@ -122,7 +171,7 @@ def _best_per_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return best
 
 
-def _text_hit(row: dict[str, Any], query: str) -> Hit:
+def _text_hit(row: dict[str, Any], query: str, relevance: float) -> Hit:
     snippet = choose_snippet(row["text"], query)
     return Hit(
         id=row["id"],
@@ -137,6 +186,7 @@ def _text_hit(row: dict[str, Any], query: str) -> Hit:
         char_end=int(row["char_end"]),
         mtime=float(row["mtime"]),
         metadata=row.get("metadata") or {},
+        relevance=relevance,
     )
 
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from searchapp.embed.base import ModelIdentity
 from searchapp.store.errors import translated
-from searchapp.store.schema import CollectionSpec
+from searchapp.store.hybrid import Fusion, KeywordIndex
+from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -38,6 +39,8 @@ class VectorCollection:
 
     Reads and writes go through the alias (``<prefix>_<space>``), so a
     re-index can point the alias at a new collection without callers noticing.
+    ``keywords`` is its BM25 index, None when it has none (a server older than
+    Milvus 2.5, or a collection built before keyword search existed).
     """
 
     def __init__(
@@ -51,6 +54,8 @@ class VectorCollection:
         identity: ModelIdentity,
         index: IndexParams,
         consistency: str,
+        keywords: KeywordIndex | None = None,
+        schema_version: str = "?",
     ) -> None:
         self._client = client
         self._uri = uri
@@ -60,6 +65,8 @@ class VectorCollection:
         self.identity = identity
         self.index = index
         self._consistency = consistency
+        self.keywords = keywords
+        self.schema_version = schema_version
 
     # --- writes ------------------------------------------------------------
 
@@ -146,13 +153,78 @@ class VectorCollection:
                 limit=limit,
                 filter=expression,
                 output_fields=list(fields),
-                search_params={
-                    "metric_type": self.identity.metric,
-                    "params": {"ef": max(ef, limit)},
-                },
+                search_params=self._dense_params(ef, limit),
                 consistency_level=self._consistency,
             )
-        return [
-            [{"id": hit["id"], "score": float(hit["distance"]), **hit["entity"]} for hit in hits]
-            for hits in results
-        ]
+        return [_rows(hits) for hits in results]
+
+    def keyword_search(
+        self, terms: str, *, limit: int, fields: Sequence[str], expression: str = ""
+    ) -> list[dict[str, Any]]:
+        """Rows ranked by BM25 for ``terms`` (analysed words, see searchapp.keywords).
+
+        ``score`` is the BM25 score (higher is better). Needs ``keywords``.
+        """
+        with translated("search keywords", self._uri):
+            [hits] = self._client.search(
+                self.name,
+                data=[terms],
+                anns_field=SPARSE_FIELD,
+                limit=limit,
+                filter=expression,
+                output_fields=list(fields),
+                search_params={"metric_type": "BM25"},
+                consistency_level=self._consistency,
+            )
+        # Milvus Lite reports BM25 as a negative distance, a server as a positive
+        # score; BM25 itself is never negative.
+        return [{**row, "score": abs(row["score"])} for row in _rows(hits)]
+
+    def hybrid_search(
+        self,
+        vector: np.ndarray,
+        terms: str,
+        *,
+        limit: int,
+        fields: Sequence[str],
+        fusion: Fusion,
+        expression: str = "",
+        ef: int = 64,
+    ) -> list[dict[str, Any]]:
+        """Rows ranked by Milvus's fusion of a dense and a BM25 search (``limit`` each).
+
+        ``score`` is the fused score: comparable within one result list only.
+        """
+        from pymilvus import AnnSearchRequest
+
+        dense = AnnSearchRequest(
+            data=[np.asarray(vector, dtype=np.float32).tolist()],
+            anns_field="vector",
+            param=self._dense_params(ef, limit),
+            limit=limit,
+            filter=expression or None,
+        )
+        keyword = AnnSearchRequest(
+            data=[terms],
+            anns_field=SPARSE_FIELD,
+            param={"metric_type": "BM25"},
+            limit=limit,
+            filter=expression or None,
+        )
+        with translated("search (hybrid)", self._uri):
+            [hits] = self._client.hybrid_search(
+                self.name,
+                [dense, keyword],
+                ranker=fusion.ranker(),
+                limit=limit,
+                output_fields=list(fields),
+                consistency_level=self._consistency,
+            )
+        return _rows(hits)
+
+    def _dense_params(self, ef: int, limit: int) -> dict[str, Any]:
+        return {"metric_type": self.identity.metric, "params": {"ef": max(ef, limit)}}
+
+
+def _rows(hits: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": hit["id"], "score": float(hit["distance"]), **hit["entity"]} for hit in hits]

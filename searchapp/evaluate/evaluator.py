@@ -1,0 +1,190 @@
+"""Evaluate retrieval on a BEIR-layout dataset through the same search service as
+every other caller.
+
+The corpus goes into a scratch collection (its own collection prefix, in the
+configured store) named after everything that shapes its rows: the corpus's
+bytes, the model, chunking and index settings. A later run with the same
+inputs reuses it instead of embedding the corpus again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from searchapp.app import App
+from searchapp.config import Settings
+from searchapp.embed import Embedders
+from searchapp.errors import DatasetError, FeatureUnsupportedError
+from searchapp.evaluate.beir import BeirDataset
+from searchapp.evaluate.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+from searchapp.ingest import Outcome, ingest, scan
+from searchapp.ingest.pipeline import Progress
+from searchapp.search import MAX_K, Retrieval
+from searchapp.store import TEXT_SPEC
+from searchapp.store.store import SCHEMA_VERSION
+
+# Recall@100 is always reported, so every query asks for 100 documents.
+_DEPTH = MAX_K
+_HASH_BLOCK = 1 << 20
+
+QueryProgress = Callable[[Retrieval, int, int], None]  # retrieval, queries done, total
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    dataset: str
+    queries: int
+    k: int
+    collection: str
+    reused: bool  # the scratch collection was already built
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # retrieval -> metrics
+    unavailable: dict[str, str] = field(default_factory=dict)  # retrieval -> why not
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "queries": self.queries,
+            "k": self.k,
+            "collection": self.collection,
+            "reused": self.reused,
+            "metrics": self.metrics,
+            "unavailable": self.unavailable,
+        }
+
+
+def metric_names(k: int) -> list[str]:
+    return [f"ndcg@{k}", f"recall@{k}", f"recall@{_DEPTH}", f"mrr@{k}"]
+
+
+class Evaluator:
+    """Builds (or reuses) the scratch collection for one dataset, then runs its queries."""
+
+    def __init__(self, settings: Settings, embedders: Embedders, dataset: BeirDataset) -> None:
+        self._settings = settings
+        self._embedders = embedders
+        self._dataset = dataset
+        self._corpus_sha256 = _sha256(dataset.corpus)
+        self.prefix = scratch_prefix(settings, embedders, self._corpus_sha256)
+        self._app = App(
+            settings.model_copy(update={"collection_prefix": self.prefix}), embedders=embedders
+        )
+        self._marker = settings.state_dir / "eval" / f"{self.prefix}.json"
+
+    def close(self) -> None:
+        self._app.close()
+
+    def prepare(self, *, rebuild: bool = False, progress: Progress | None = None) -> bool:
+        """Make sure the scratch collection holds the whole corpus; True if it already did."""
+        if not rebuild and self._is_built():
+            return True
+        summary = ingest(
+            self._app, scan([self._dataset.corpus]).files, force=True, progress=progress
+        )
+        if summary.count(Outcome.INGESTED) != 1:
+            reasons = "; ".join(f"{r.path}: {r.reason}" for r in summary.results)
+            raise DatasetError(f"could not ingest the corpus: {reasons}")
+        rows = self._collection_rows()
+        self._marker.parent.mkdir(parents=True, exist_ok=True)
+        self._marker.write_text(json.dumps({"corpus_sha256": self._corpus_sha256, "rows": rows}))
+        return False
+
+    def run(
+        self,
+        retrievals: Sequence[Retrieval],
+        *,
+        k: int = 10,
+        reused: bool = False,
+        progress: QueryProgress | None = None,
+    ) -> EvalReport:
+        """Every judged query through the search service, per retrieval; mean metrics."""
+        if not 1 <= k <= _DEPTH:
+            raise DatasetError(f"k must be between 1 and {_DEPTH}, not {k}")
+        report = EvalReport(
+            dataset=self._dataset.name,
+            queries=len(self._dataset.queries),
+            k=k,
+            collection=self._app.store.alias_for(TEXT_SPEC),
+            reused=reused,
+        )
+        for retrieval in retrievals:
+            try:
+                report.metrics[retrieval.value] = self._score(retrieval, k, progress)
+            except FeatureUnsupportedError as exc:
+                report.unavailable[retrieval.value] = str(exc)
+        return report
+
+    def rankings(self, retrieval: Retrieval) -> dict[str, list[str]]:
+        """Each judged query's ranking (document ids, best first), floor off."""
+        return {
+            query_id: self._ranking(text, retrieval)
+            for query_id, text in self._dataset.queries.items()
+        }
+
+    def _score(
+        self, retrieval: Retrieval, k: int, progress: QueryProgress | None
+    ) -> dict[str, float]:
+        per_query: dict[str, list[float]] = {name: [] for name in metric_names(k)}
+        total = len(self._dataset.queries)
+        for done, (query_id, text) in enumerate(self._dataset.queries.items(), start=1):
+            ranking = self._ranking(text, retrieval)
+            judged = self._dataset.qrels[query_id]
+            values = (
+                ndcg_at_k(ranking, judged, k),
+                recall_at_k(ranking, judged, k),
+                recall_at_k(ranking, judged, _DEPTH),
+                mrr_at_k(ranking, judged, k),
+            )
+            for name, value in zip(metric_names(k), values, strict=True):
+                per_query[name].append(value)
+            if progress is not None:
+                progress(retrieval, done, total)
+        return {name: round(statistics.fmean(values), 4) for name, values in per_query.items()}
+
+    def _ranking(self, text: str, retrieval: Retrieval) -> list[str]:
+        # The floor is off: ranking metrics judge the order, not where to stop.
+        result = self._app.search.search_text(
+            text, k=_DEPTH, retrieval=retrieval, min_relevance=0.0
+        )
+        return [hit.record_id or hit.source for hit in result.hits]
+
+    def _is_built(self) -> bool:
+        if not self._marker.is_file():
+            return False
+        recorded = json.loads(self._marker.read_text())
+        return (
+            recorded.get("corpus_sha256") == self._corpus_sha256
+            and recorded.get("rows") == self._collection_rows()
+        )
+
+    def _collection_rows(self) -> int:
+        collection = self._app.store.existing_collection(TEXT_SPEC)
+        return collection.count() if collection is not None else 0
+
+
+def scratch_prefix(settings: Settings, embedders: Embedders, corpus_sha256: str) -> str:
+    """A collection prefix naming everything that shapes the scratch collection's rows."""
+    identity = embedders.text().identity
+    recipe = {
+        "corpus": corpus_sha256,
+        "model": identity.describe(),
+        "schema": SCHEMA_VERSION,
+        "chunk": [settings.chunk_tokens, settings.chunk_overlap, settings.chunk_title],
+        "hnsw": [settings.hnsw_m, settings.hnsw_ef_construction],
+        "bm25": [settings.bm25_k1, settings.bm25_b],
+    }
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+    return f"eval_{digest[:16]}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,90 @@
+"""The relevance floor: a calibrated relevance for every hit, and a threshold per
+search direction below which hits are dropped, so that a query with no good
+answer says "no results" instead of listing unrelated items.
+
+Relevance is the query-to-chunk cosine similarity mapped through a logistic
+curve fitted on labelled data (Platt scaling): an estimate of the probability
+that a person would judge the hit relevant. Raw BM25 and fused scores cannot be
+calibrated this way (BM25 depends on the collection's statistics, fused scores
+only on ranks), so every text retrieval rates its hits by their cosine.
+
+A direction plugs in with its own calibration (its model's similarities) and a
+default floor, both measured: see ``bench/relevance_floor.py`` and the README.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from searchapp.errors import ConfigError, InvalidQueryError
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """relevance = 1 / (1 + exp(-(slope * similarity + intercept)))"""
+
+    slope: float
+    intercept: float
+
+    def relevance(self, similarity: float) -> float:
+        return 1.0 / (1.0 + math.exp(-(self.slope * similarity + self.intercept)))
+
+
+@dataclass(frozen=True)
+class Direction:
+    """A search direction's calibration and its default floor."""
+
+    calibration: Calibration
+    default_floor: float
+
+
+# MiniLM cosine -> P(relevant), fitted on SciFact test queries (bench/relevance_floor.py).
+_MINILM = Calibration(slope=14.0, intercept=-8.0)
+
+DIRECTIONS: Mapping[str, Direction] = MappingProxyType(
+    {
+        "text-dense": Direction(_MINILM, default_floor=0.05),
+        "text-keyword": Direction(_MINILM, default_floor=0.05),
+        "text-hybrid": Direction(_MINILM, default_floor=0.05),
+    }
+)
+
+
+class RelevanceFloor:
+    """Thresholds per direction: the settings' overrides, else the measured defaults."""
+
+    def __init__(
+        self,
+        overrides: Mapping[str, float],
+        directions: Mapping[str, Direction] = DIRECTIONS,
+    ) -> None:
+        unknown = sorted(set(overrides) - set(directions))
+        if unknown:
+            raise ConfigError(
+                f"SEARCHAPP_MIN_RELEVANCE names unknown search directions {unknown}; "
+                f"known: {sorted(directions)}"
+            )
+        for name, value in overrides.items():
+            _check_threshold(value, f"SEARCHAPP_MIN_RELEVANCE[{name!r}]", ConfigError)
+        self._overrides = dict(overrides)
+        self._directions = directions
+
+    def relevance(self, direction: str, similarity: float) -> float:
+        return self._directions[direction].calibration.relevance(similarity)
+
+    def threshold(self, direction: str, requested: float | None = None) -> float:
+        """The floor for one search: ``requested`` if given, else the configured one."""
+        if requested is not None:
+            return _check_threshold(requested, "min_relevance", InvalidQueryError)
+        if direction in self._overrides:
+            return self._overrides[direction]
+        return self._directions[direction].default_floor
+
+
+def _check_threshold(value: float, name: str, error: type[Exception]) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise error(f"{name} must be between 0 and 1 (a calibrated relevance), not {value}")
+    return value
