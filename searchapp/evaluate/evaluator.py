@@ -25,7 +25,7 @@ from searchapp.evaluate.beir import BeirDataset
 from searchapp.evaluate.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from searchapp.ingest import Outcome, ingest, scan
 from searchapp.ingest.pipeline import Progress
-from searchapp.search import MAX_K, Retrieval
+from searchapp.search import MAX_K, Retrieval, SearchService
 from searchapp.store import TEXT_SPEC
 from searchapp.store.store import SCHEMA_VERSION
 
@@ -58,8 +58,19 @@ class EvalReport:
         }
 
 
-def metric_names(k: int) -> list[str]:
-    return [f"ndcg@{k}", f"recall@{k}", f"recall@{_DEPTH}", f"mrr@{k}"]
+def mean_metrics(
+    rankings: dict[str, list[str]], qrels: dict[str, dict[str, int]], k: int
+) -> dict[str, float]:
+    """nDCG@k, Recall@k, Recall@100 and MRR@k, each averaged over the judged queries."""
+    values = {
+        f"ndcg@{k}": [ndcg_at_k(rankings[q], judged, k) for q, judged in qrels.items()],
+        f"recall@{k}": [recall_at_k(rankings[q], judged, k) for q, judged in qrels.items()],
+        f"recall@{_DEPTH}": [
+            recall_at_k(rankings[q], judged, _DEPTH) for q, judged in qrels.items()
+        ],
+        f"mrr@{k}": [mrr_at_k(rankings[q], judged, k) for q, judged in qrels.items()],
+    }
+    return {name: round(statistics.fmean(per_query), 4) for name, per_query in values.items()}
 
 
 class Evaluator:
@@ -68,24 +79,23 @@ class Evaluator:
     def __init__(self, settings: Settings, embedders: Embedders, dataset: BeirDataset) -> None:
         self._settings = settings
         self._embedders = embedders
-        self._dataset = dataset
+        self.dataset = dataset
         self._corpus_sha256 = _sha256(dataset.corpus)
         self.prefix = scratch_prefix(settings, embedders, self._corpus_sha256)
-        self._app = App(
+        # The scratch collection's app: benchmarks may search it with other services.
+        self.app = App(
             settings.model_copy(update={"collection_prefix": self.prefix}), embedders=embedders
         )
         self._marker = settings.state_dir / "eval" / f"{self.prefix}.json"
 
     def close(self) -> None:
-        self._app.close()
+        self.app.close()
 
     def prepare(self, *, rebuild: bool = False, progress: Progress | None = None) -> bool:
         """Make sure the scratch collection holds the whole corpus; True if it already did."""
         if not rebuild and self._is_built():
             return True
-        summary = ingest(
-            self._app, scan([self._dataset.corpus]).files, force=True, progress=progress
-        )
+        summary = ingest(self.app, scan([self.dataset.corpus]).files, force=True, progress=progress)
         if summary.count(Outcome.INGESTED) != 1:
             reasons = "; ".join(f"{r.path}: {r.reason}" for r in summary.results)
             raise DatasetError(f"could not ingest the corpus: {reasons}")
@@ -106,10 +116,10 @@ class Evaluator:
         if not 1 <= k <= _DEPTH:
             raise DatasetError(f"k must be between 1 and {_DEPTH}, not {k}")
         report = EvalReport(
-            dataset=self._dataset.name,
-            queries=len(self._dataset.queries),
+            dataset=self.dataset.name,
+            queries=len(self.dataset.queries),
             k=k,
-            collection=self._app.store.alias_for(TEXT_SPEC),
+            collection=self.app.store.alias_for(TEXT_SPEC),
             reused=reused,
         )
         for retrieval in retrievals:
@@ -119,36 +129,34 @@ class Evaluator:
                 report.unavailable[retrieval.value] = str(exc)
         return report
 
-    def rankings(self, retrieval: Retrieval) -> dict[str, list[str]]:
-        """Each judged query's ranking (document ids, best first), floor off."""
+    def rankings(
+        self, retrieval: Retrieval, search: SearchService | None = None
+    ) -> dict[str, list[str]]:
+        """Each judged query's ranking (document ids, best first), floor off.
+
+        ``search`` replaces the scratch app's service (benchmarks compare settings).
+        """
         return {
-            query_id: self._ranking(text, retrieval)
-            for query_id, text in self._dataset.queries.items()
+            query_id: self._ranking(text, retrieval, search)
+            for query_id, text in self.dataset.queries.items()
         }
 
     def _score(
         self, retrieval: Retrieval, k: int, progress: QueryProgress | None
     ) -> dict[str, float]:
-        per_query: dict[str, list[float]] = {name: [] for name in metric_names(k)}
-        total = len(self._dataset.queries)
-        for done, (query_id, text) in enumerate(self._dataset.queries.items(), start=1):
-            ranking = self._ranking(text, retrieval)
-            judged = self._dataset.qrels[query_id]
-            values = (
-                ndcg_at_k(ranking, judged, k),
-                recall_at_k(ranking, judged, k),
-                recall_at_k(ranking, judged, _DEPTH),
-                mrr_at_k(ranking, judged, k),
-            )
-            for name, value in zip(metric_names(k), values, strict=True):
-                per_query[name].append(value)
+        rankings: dict[str, list[str]] = {}
+        total = len(self.dataset.queries)
+        for done, (query_id, text) in enumerate(self.dataset.queries.items(), start=1):
+            rankings[query_id] = self._ranking(text, retrieval)
             if progress is not None:
                 progress(retrieval, done, total)
-        return {name: round(statistics.fmean(values), 4) for name, values in per_query.items()}
+        return mean_metrics(rankings, self.dataset.qrels, k)
 
-    def _ranking(self, text: str, retrieval: Retrieval) -> list[str]:
+    def _ranking(
+        self, text: str, retrieval: Retrieval, search: SearchService | None = None
+    ) -> list[str]:
         # The floor is off: ranking metrics judge the order, not where to stop.
-        result = self._app.search.search_text(
+        result = (search or self.app.search).search_text(
             text, k=_DEPTH, retrieval=retrieval, min_relevance=0.0
         )
         return [hit.record_id or hit.source for hit in result.hits]
@@ -163,7 +171,7 @@ class Evaluator:
         )
 
     def _collection_rows(self) -> int:
-        collection = self._app.store.existing_collection(TEXT_SPEC)
+        collection = self.app.store.existing_collection(TEXT_SPEC)
         return collection.count() if collection is not None else 0
 
 

@@ -88,7 +88,7 @@ class SearchService:
         query = _check_query(query)
         _check_page(k, offset)
         chosen = _retrieval(retrieval or self._settings.retrieval)
-        floor = self.floor.threshold(f"text-{chosen.value}", min_relevance)
+        self.floor.threshold(f"text-{chosen.value}", min_relevance)  # checked before any work
         expression = (filters or SearchFilters()).expression()
         collection = self.text_collection()  # loads the model on first use: not timed
         started = time.perf_counter()
@@ -103,6 +103,8 @@ class SearchService:
             if retrieval is not None:  # asked for by name: say why it cannot be done
                 raise FeatureUnsupportedError(f"{reason}; or search with --retrieval dense")
             chosen, notice = Retrieval.DENSE, f"searched by meaning only: {reason}"
+        direction = f"text-{chosen.value}"
+        floor = self.floor.threshold(direction, min_relevance)
         text_query = TextQuery(query, self._embedders.text().embed([query])[0])
         wanted = offset + k
         rows = retrieve(
@@ -114,16 +116,15 @@ class SearchService:
             expression=expression,
             settings=self._settings,
         )
-        direction = f"text-{chosen.value}"
         hits = [
             _text_hit(row, query, self.floor.relevance(direction, similarity(row, text_query)))
             for row in _best_per_document(rows)
         ]
-        kept = [hit for hit in hits if hit.relevance is not None and hit.relevance >= floor]
+        kept = [hit for hit in hits if (hit.relevance or 0.0) >= floor]
         if hits and not kept:
             notice = (
                 f"no results: the {len(hits)} closest documents are all below the relevance "
-                f"floor ({floor:g}); lower it with --min-relevance to see them"
+                f"floor ({floor:g}); lower it (--min-relevance, min_relevance) to see them"
             )
         return dataclasses.replace(
             result,

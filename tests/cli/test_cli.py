@@ -13,26 +13,17 @@ from searchapp.cli import app as cli
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SEARCHAPP_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("SEARCHAPP_LITE_SHARED", "false")
-    from searchapp.config import get_settings
-
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
 def test_help_explains_every_command() -> None:
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("ingest", "search", "stats"):
+    for command in ("ingest", "search", "stats", "eval"):
         assert command in result.output
     for command, phrase in (
         ("ingest", "Unchanged files are skipped"),
         ("search", "--json"),
         ("stats", "HNSW"),
+        ("search", "--retrieval"),
+        ("eval", "BEIR layout"),
     ):
         sub = runner.invoke(cli, [command, "--help"])
         assert sub.exit_code == 0 and phrase in sub.output
@@ -68,6 +59,7 @@ def test_ingest_search_stats(env: Path) -> None:
     assert set(hits[0]) == {
         "id",
         "score",
+        "relevance",
         "source",
         "record_id",
         "title",

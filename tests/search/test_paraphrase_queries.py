@@ -8,24 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.app import App
-from searchapp.config import Settings
-from searchapp.ingest import Outcome, ingest, scan
-
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
 REPO = Path(__file__).resolve().parents[2]
 QUERIES = json.loads((REPO / "tests" / "fixtures" / "paraphrase_queries.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def sample_app(tmp_path_factory, embedders):
-    settings = Settings(state_dir=tmp_path_factory.mktemp("state"), lite_shared=False)
-    application = App(settings, embedders=embedders)
-    summary = ingest(application, scan([REPO / "data"]).files)
-    assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
-    yield application
-    application.close()
 
 
 def test_there_are_enough_queries() -> None:
