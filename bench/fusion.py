@@ -16,8 +16,8 @@ from _scifact import scifact_evaluator
 from searchapp.evaluate.evaluator import mean_metrics
 from searchapp.search import Retrieval, SearchService
 
-RRF_KS = (5, 10, 20, 40, 60, 100)
-KEYWORD_WEIGHTS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1)
+RRF_KS = (10, 20, 40, 60, 100)
+KEYWORD_WEIGHTS = (0.01, 0.02, 0.05, 0.1)
 
 
 def main() -> None:

@@ -14,8 +14,11 @@ import json
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from searchapp.app import App
 from searchapp.config import Settings
@@ -137,8 +140,8 @@ class Evaluator:
         ``search`` replaces the scratch app's service (benchmarks compare settings).
         """
         return {
-            query_id: self._ranking(text, retrieval, search)
-            for query_id, text in self.dataset.queries.items()
+            query_id: self._ranking(query_id, retrieval, search)
+            for query_id in self.dataset.queries
         }
 
     def _score(
@@ -146,18 +149,28 @@ class Evaluator:
     ) -> dict[str, float]:
         rankings: dict[str, list[str]] = {}
         total = len(self.dataset.queries)
-        for done, (query_id, text) in enumerate(self.dataset.queries.items(), start=1):
-            rankings[query_id] = self._ranking(text, retrieval)
+        for done, query_id in enumerate(self.dataset.queries, start=1):
+            rankings[query_id] = self._ranking(query_id, retrieval)
             if progress is not None:
                 progress(retrieval, done, total)
         return mean_metrics(rankings, self.dataset.qrels, k)
 
+    @cached_property
+    def _query_vectors(self) -> dict[str, np.ndarray]:
+        ids = list(self.dataset.queries)
+        vectors = self.app.embedders.text().embed([self.dataset.queries[q] for q in ids])
+        return dict(zip(ids, vectors, strict=True))
+
     def _ranking(
-        self, text: str, retrieval: Retrieval, search: SearchService | None = None
+        self, query_id: str, retrieval: Retrieval, search: SearchService | None = None
     ) -> list[str]:
         # The floor is off: ranking metrics judge the order, not where to stop.
         result = (search or self.app.search).search_text(
-            text, k=_DEPTH, retrieval=retrieval, min_relevance=0.0
+            self.dataset.queries[query_id],
+            k=_DEPTH,
+            retrieval=retrieval,
+            min_relevance=0.0,
+            vector=self._query_vectors[query_id],
         )
         return [hit.record_id or hit.source for hit in result.hits]
 

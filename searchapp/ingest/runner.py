@@ -59,4 +59,7 @@ def ingest(
         force=force,
         progress=progress,
     )
-    return run.run(files)
+    summary = run.run(files)
+    if summary.chunks:
+        collection.flush()
+    return summary

@@ -7,6 +7,8 @@ import time
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+
 from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.errors import FeatureUnsupportedError, InvalidQueryError
@@ -79,11 +81,14 @@ class SearchService:
         filters: SearchFilters | None = None,
         retrieval: Retrieval | str | None = None,
         min_relevance: float | None = None,
+        vector: np.ndarray | None = None,
     ) -> SearchResult:
         """Documents for a text query, by meaning (dense), words (keyword) or both (hybrid).
 
         ``retrieval`` defaults to the setting; ``min_relevance`` (the relevance
-        floor, 0 for none) to the direction's configured floor.
+        floor, 0 for none) to the direction's configured floor. ``vector`` is
+        the query's embedding when the caller made it already (an evaluation
+        embeds all its queries in batches: one at a time is many times slower).
         """
         query = _check_query(query)
         _check_page(k, offset)
@@ -105,7 +110,9 @@ class SearchService:
             chosen, notice = Retrieval.DENSE, f"searched by meaning only: {reason}"
         direction = f"text-{chosen.value}"
         floor = self.floor.threshold(direction, min_relevance)
-        text_query = TextQuery(query, self._embedders.text().embed([query])[0])
+        if vector is None:
+            vector = self._embedders.text().embed([query])[0]
+        text_query = TextQuery(query, vector)
         wanted = offset + k
         rows = retrieve(
             collection,

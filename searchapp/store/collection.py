@@ -83,6 +83,18 @@ class VectorCollection:
         with translated("delete rows", self._uri):
             self._client.delete(self.name, filter=expression)
 
+    def flush(self) -> None:
+        """Seal what was written into a segment, so it is searched through its indexes.
+
+        Milvus Lite keeps unflushed rows in memory, searches them by brute force
+        and rebuilds their BM25 index on every keyword search (seconds per query
+        at 10,000 chunks); a server indexes a segment only once it is sealed.
+        Called at the end of an ingest run, not per batch: each flush makes a
+        segment, and Lite scores BM25 with per-segment statistics.
+        """
+        with translated("flush", self._uri):
+            self._client.flush(self.name)
+
     # --- reads -------------------------------------------------------------
 
     def count(self, expression: str = "") -> int:
