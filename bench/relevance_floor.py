@@ -17,11 +17,11 @@ import numpy as np
 from _scifact import SCIFACT, scifact_evaluator
 from sklearn.linear_model import LogisticRegression
 
-from searchapp.search import Retrieval, SearchService
+from searchapp.search import Hit, Retrieval, SearchService
 from searchapp.search.floor import Calibration, Direction, RelevanceFloor
 
 CAPTIONS = SCIFACT.parent / "coco_mini" / "captions.tsv"
-FLOORS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+FLOORS = (0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 
 
 def off_topic_queries() -> list[str]:
@@ -35,27 +35,39 @@ def off_topic_queries() -> list[str]:
 
 def main() -> None:
     with scifact_evaluator() as evaluator:
-        search = evaluator.app.search.search_text
-        dataset = evaluator.dataset
-        cosines, labels = [], []
-        for query_id, text in dataset.queries.items():
-            for hit in search(text, k=10, retrieval=Retrieval.DENSE, min_relevance=0).hits:
-                cosines.append(hit.score)
-                labels.append(int(dataset.qrels[query_id].get(hit.record_id or "", 0) > 0))
-        model = LogisticRegression(C=1e6).fit(np.array(cosines)[:, None], labels)
+        dataset, app = evaluator.dataset, evaluator.app
+        negatives = off_topic_queries()
+        # One batch per list: embedding queries one at a time is many times slower.
+        embed = app.embedders.text().embed
+        texts = list(dataset.queries.values())
+        vectors = dict(zip(texts, embed(texts), strict=True))
+        vectors |= dict(zip(negatives, embed(negatives), strict=True))
+
+        def hits(service: SearchService, query: str, retrieval: Retrieval) -> list[Hit]:
+            return service.search_text(
+                query, k=10, retrieval=retrieval, min_relevance=0, vector=vectors[query]
+            ).hits
+
+        def relevant(query_id: str, hit: Hit) -> bool:
+            return dataset.qrels[query_id].get(hit.record_id or "", 0) > 0
+
+        pairs = [
+            (hit.score, relevant(query_id, hit))
+            for query_id, text in dataset.queries.items()
+            for hit in hits(app.search, text, Retrieval.DENSE)
+        ]
+        cosines, labels = np.array([[c] for c, _ in pairs]), [int(r) for _, r in pairs]
+        model = LogisticRegression(C=1e6).fit(cosines, labels)
         slope, intercept = float(model.coef_[0][0]), float(model.intercept_[0])
         print(f"calibration on {len(labels)} judged dense hits ({sum(labels)} relevant):")
         print(f"  relevance = 1 / (1 + exp(-({slope:.2f} * cosine + {intercept:.2f})))\n")
 
         # Rate hits with the fitted curve (not the one the code ships) from here on.
         fitted = Calibration(slope, intercept)
-        app = evaluator.app
         service = SearchService(app.settings, app.store, app.embedders)
         service.floor = RelevanceFloor(
             {}, {f"text-{r.value}": Direction(fitted, default_floor=0.0) for r in Retrieval}
         )
-        search = service.search_text
-        negatives = off_topic_queries()
         print(
             f"floors: SciFact relevant hits kept (top 10) / {len(negatives)} off-topic "
             "queries (COCO captions) answered with no result"
@@ -63,24 +75,18 @@ def main() -> None:
         print("| retrieval | floor | relevant hits kept | off-topic queries empty |")
         print("| --- | --- | --- | --- |")
         for retrieval in Retrieval:
-            relevant = [
-                hit.relevance
+            kept_relevance = [
+                hit.relevance or 0.0
                 for query_id, text in dataset.queries.items()
-                for hit in search(text, k=10, retrieval=retrieval, min_relevance=0).hits
-                if dataset.qrels[query_id].get(hit.record_id or "", 0) > 0
+                for hit in hits(service, text, retrieval)
+                if relevant(query_id, hit)
             ]
             best_off_topic = [
-                max(
-                    (
-                        h.relevance
-                        for h in search(q, k=10, retrieval=retrieval, min_relevance=0).hits
-                    ),
-                    default=0.0,
-                )
+                max((hit.relevance or 0.0 for hit in hits(service, q, retrieval)), default=0.0)
                 for q in negatives
             ]
             for floor in FLOORS:
-                kept = np.mean([r >= floor for r in relevant])
+                kept = np.mean([r >= floor for r in kept_relevance])
                 empty = np.mean([r < floor for r in best_off_topic])
                 print(f"| {retrieval.value} | {floor} | {kept:.3f} | {empty:.3f} |", flush=True)
 

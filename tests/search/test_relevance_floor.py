@@ -37,4 +37,4 @@ def test_every_retrieval_has_a_floor(sample_app, retrieval) -> None:
 def test_a_good_match_clears_the_floor(sample_app) -> None:
     result = sample_app.search.search_text("how to keep a sourdough starter alive", k=3)
     assert Path(result.hits[0].source).name == "sourdough-starter.md"
-    assert result.hits[0].relevance > 0.5
+    assert result.hits[0].relevance > 0.1  # twenty times the default floor
