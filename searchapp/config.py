@@ -118,9 +118,9 @@ class Settings(BaseSettings):
         "hybrid (both, fused by Milvus); hybrid measures best on SciFact.",
     )
     hybrid_fusion: Literal["rrf", "weighted"] = Field(
-        default="rrf",
-        description="How hybrid search fuses its two rankings: rrf (reciprocal rank fusion) "
-        "or weighted (dense_weight * cosine + keyword_weight * BM25).",
+        default="weighted",
+        description="How hybrid search fuses its two rankings: weighted (dense_weight * "
+        "cosine + keyword_weight * BM25, measured best) or rrf (reciprocal rank fusion).",
     )
     hybrid_rrf_k: int = Field(
         default=60, ge=1, le=16384, description="RRF's k: larger flattens the rank weights."
@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         default=1.0, ge=0, description="Weight of the cosine similarity in weighted fusion."
     )
     hybrid_keyword_weight: float = Field(
-        default=0.05, ge=0, description="Weight of the BM25 score in weighted fusion."
+        default=0.02, ge=0, description="Weight of the BM25 score in weighted fusion."
     )
     bm25_k1: float = Field(
         default=1.2,

@@ -47,10 +47,10 @@ class Fusion:
     flattens them to ~1 for any real match).
     """
 
-    method: FusionMethod = "rrf"
+    method: FusionMethod = "weighted"
     rrf_k: int = 60
     dense_weight: float = 1.0
-    keyword_weight: float = 0.05
+    keyword_weight: float = 0.02
 
     def ranker(self) -> Any:
         from pymilvus import RRFRanker, WeightedRanker

@@ -73,7 +73,13 @@ class CollectionSpec:
         analysed = self.keyword_field if keywords else None
         for scalar in self.fields:
             if scalar.name == analysed:
-                scalar.add_to(schema, enable_analyzer=True, analyzer_params=KEYWORD_ANALYZER)
+                # A default, so writers that know nothing of keywords still fit.
+                scalar.add_to(
+                    schema,
+                    enable_analyzer=True,
+                    analyzer_params=KEYWORD_ANALYZER,
+                    default_value="",
+                )
             else:
                 scalar.add_to(schema)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
