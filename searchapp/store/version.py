@@ -30,15 +30,19 @@ class ServerInfo:
     def kind(self) -> str:
         return "Milvus Lite" if self.is_lite else "Milvus server"
 
+    # Features follow the release number alone: Milvus Lite 3 reports 3.x, but the
+    # embedded server of the PyPI package `milvus` reports "v2.3.5-lite" and has
+    # neither feature (checked: it refuses an index on a sparse field).
+
     @property
     def supports_bm25(self) -> bool:
         """Full-text search (BM25 functions): Milvus 2.5+ and Lite 3."""
-        return self.is_lite or self.release >= (2, 5, 0)
+        return self.release >= (2, 5, 0)
 
     @property
     def supports_multiple_vector_fields(self) -> bool:
         """More than one vector field per collection: Milvus 2.4+ and Lite 3."""
-        return self.is_lite or self.release >= (2, 4, 0)
+        return self.release >= (2, 4, 0)
 
     def describe(self) -> str:
         return f"{self.kind} {self.version}"

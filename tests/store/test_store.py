@@ -71,6 +71,7 @@ def test_unreachable_server_is_a_clear_error(settings) -> None:
     [
         ("milvus_lite-3.2.2", True, (3, 2, 2), True, True),
         ("v2.3.5", False, (2, 3, 5), False, False),
+        ("v2.3.5-lite", True, (2, 3, 5), False, False),  # the PyPI package `milvus`
         ("v2.4.13", False, (2, 4, 13), False, True),
         ("v2.6.0", False, (2, 6, 0), True, True),
     ],
