@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import cached_property
 
 import numpy as np
 
@@ -53,6 +54,11 @@ class CrossModalSearch:
         self._settings = settings
         self._store = store
         self._embedders = embedders
+
+    @cached_property
+    def _loader(self) -> ImageLoader:
+        # Built on the first image query: it sets Pillow's (process-wide) pixel limit.
+        return ImageLoader(self._settings.image_max_pixels)
 
     def text_to_image(self, query: str, request: SearchRequest) -> SearchResult:
         """Images that look like what ``query`` says (CLIP text tower -> image vectors).
@@ -150,7 +156,7 @@ class CrossModalSearch:
                 f"the query image is larger than {MAX_QUERY_IMAGE_BYTES // (1024 * 1024)} MiB"
             )
         try:
-            picture = ImageLoader(self._settings.image_max_pixels).load(data)
+            picture = self._loader.load(data)
         except (FileSkipped, ExtractError) as exc:
             raise InvalidQueryError(f"the query image cannot be used: {exc}") from exc
         return clip.image.embed([clip.preprocess(picture.image)])[0]
