@@ -107,6 +107,14 @@ def main() -> None:
     report("CLIP encode", len(photos), time.perf_counter() - started)
     del pixels
 
+    # 2b. The CLIP text tower (captions, document windows): always 77 positions long.
+    captions = caption_texts(args.photos, len(photos))
+    if captions:
+        clip.text.embed(captions[: settings.clip_batch_size])  # warm-up batch
+        started = time.perf_counter()
+        clip.text.embed(captions)
+        report("CLIP text encode", len(captions), time.perf_counter() - started, unit="texts")
+
     # 3. The whole image ingest: scan, hash, decode, encode, write (Milvus Lite).
     embedders.text()  # loaded before timing, as in a running process
     with tempfile.TemporaryDirectory() as state:
@@ -125,8 +133,17 @@ def main() -> None:
         print(f"warning: {len(photos) - ingested} photos not ingested: {summary.as_dict()}")
 
 
-def report(stage: str, images: int, seconds: float) -> None:
-    print(f"{stage:<22} {images / seconds:8.1f} images/s  ({images} in {seconds:.2f} s)")
+def caption_texts(folder: Path, count: int) -> list[str]:
+    """COCO's captions (captions.tsv), one per photo, when the folder has them."""
+    table = folder / "captions.tsv"
+    if not table.is_file():
+        return []
+    lines = table.read_text(encoding="utf-8").splitlines()[1:]
+    return [line.split("\t", 2)[2] for line in lines[::5]][:count]
+
+
+def report(stage: str, items: int, seconds: float, unit: str = "images") -> None:
+    print(f"{stage:<22} {items / seconds:8.1f} {unit}/s  ({items} in {seconds:.2f} s)")
 
 
 if __name__ == "__main__":
