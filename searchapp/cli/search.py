@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from searchapp.cli.output import command_errors, out
-from searchapp.search import MAX_K, SearchResult
+from searchapp.errors import InvalidQueryError
+from searchapp.search import MAX_K, Mode, SearchRequest, SearchResult
+from searchapp.search.cross_modal import is_item_id
+
+_IMAGE_MODES = (Mode.IMAGE, Mode.IMAGE_TO_TEXT)
 
 
 def search_command(
-    query: Annotated[str, typer.Argument(help="What to look for, in your own words.")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="What to look for, in your own words; in the image modes, an image file "
+            "or the id of an ingested image."
+        ),
+    ],
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            "--mode",
+            "-m",
+            help="text: documents by meaning; text-to-image: images that look like the "
+            "words; image: images like an image; image-to-text: documents and captions "
+            "about an image.",
+        ),
+    ] = Mode.TEXT,
     k: Annotated[
         int, typer.Option("-k", "--k", min=1, max=MAX_K, help="How many hits to show.")
     ] = 10,
@@ -21,17 +42,38 @@ def search_command(
         bool, typer.Option("--json", help="Print hits as JSON (a stable shape; see README).")
     ] = False,
 ) -> None:
-    """Search ingested documents by meaning (not just by matching words)."""
+    """Search ingested documents and images by meaning (not just by matching words)."""
     from searchapp.app import App
 
     with command_errors():
+        request = _request(query, mode, k, offset)
         app = App()
-        result = app.search.search_text(query, k=k, offset=offset)
-        app.close()
+        try:
+            result = app.search.search(request)
+        finally:
+            app.close()
     if as_json:
         out.print_json(json.dumps([hit.as_json() for hit in result.hits]))
     else:
         _print_hits(result)
+
+
+def _request(query: str, mode: Mode, k: int, offset: int) -> SearchRequest:
+    if mode not in _IMAGE_MODES:
+        return SearchRequest(mode=mode, text=query, k=k, offset=offset)
+    path = Path(query).expanduser()
+    if path.is_file():
+        try:
+            image = path.read_bytes()
+        except OSError as exc:
+            raise InvalidQueryError(f"cannot read {query}: {exc.strerror or exc}") from exc
+        return SearchRequest(mode=mode, image=image, k=k, offset=offset)
+    if is_item_id(query):
+        return SearchRequest(mode=mode, item_id=query, k=k, offset=offset)
+    raise InvalidQueryError(
+        f"{query!r} is neither an image file nor the id of an ingested image "
+        "(32 hex digits, as printed by `searchapp search`)"
+    )
 
 
 def _print_hits(result: SearchResult) -> None:
@@ -46,7 +88,14 @@ def _print_hits(result: SearchResult) -> None:
             f"[bold]{rank}. {_escape(hit.title or '(untitled)')}[/]  [dim]score {hit.score:.3f}[/]"
         )
         out.print(f"   {where}", markup=False, style="cyan")
-        out.print("   " + " ".join(hit.snippet.split()), markup=False)
+        if hit.image is not None:
+            out.print(
+                f"   image {hit.image.width} x {hit.image.height} {hit.image.format}, id {hit.id}",
+                markup=False,
+                style="dim",
+            )
+        if hit.snippet:
+            out.print("   " + " ".join(hit.snippet.split()), markup=False)
     out.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.0f} ms[/]")
 
 

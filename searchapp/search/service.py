@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.errors import InvalidQueryError
+from searchapp.search.cross_modal import CrossModalSearch
 from searchapp.search.filters import SearchFilters
+from searchapp.search.hits import TEXT_FIELDS, best_per_document, text_hit
 from searchapp.search.request import Mode, SearchRequest
-from searchapp.search.results import Hit, SearchResult
-from searchapp.search.snippets import choose_snippet
+from searchapp.search.results import SearchResult, elapsed_ms
 from searchapp.store import TEXT_SPEC, Store, VectorCollection
 
 MAX_K = 100
@@ -19,18 +19,6 @@ MAX_QUERY_CHARS = 2000
 # Chunks fetched per wanted document: several chunks of one document can rank
 # together, and hits are collapsed to one per document.
 _OVERFETCH = 4
-_TEXT_FIELDS = [
-    "source",
-    "record_id",
-    "title",
-    "media_type",
-    "chunk_index",
-    "char_start",
-    "char_end",
-    "text",
-    "mtime",
-    "metadata",
-]
 
 
 class SearchService:
@@ -40,6 +28,7 @@ class SearchService:
         self._settings = settings
         self._store = store
         self._embedders = embedders
+        self._cross_modal = CrossModalSearch(settings, store, embedders)
 
     def text_collection(self) -> VectorCollection | None:
         embedder = self._embedders.text()
@@ -55,6 +44,12 @@ class SearchService:
             return self.search_text(
                 request.text, k=request.k, offset=request.offset, filters=request.filters
             )
+        if request.mode is Mode.TEXT_TO_IMAGE:
+            _check_page(request.k, request.offset)
+            return self._cross_modal.text_to_image(_check_query(request.text or ""), request)
+        if request.mode in (Mode.IMAGE, Mode.IMAGE_TO_TEXT):
+            _check_page(request.k, request.offset)
+            return self._cross_modal.from_image(request)
         raise InvalidQueryError(f"search mode {request.mode.value!r} is not available")
 
     def search_text(
@@ -76,7 +71,7 @@ class SearchService:
                 query,
                 "text",
                 [],
-                _ms(started),
+                elapsed_ms(started),
                 k,
                 offset,
                 notice="nothing has been ingested yet: run `searchapp ingest PATH`",
@@ -86,12 +81,12 @@ class SearchService:
         rows = collection.search(
             vector,
             limit=min(wanted * _OVERFETCH, 16384),
-            fields=_TEXT_FIELDS,
+            fields=TEXT_FIELDS,
             expression=expression,
             ef=self._settings.search_ef,
         )[0]
-        hits = [_text_hit(row, query) for row in _best_per_document(rows)]
-        return SearchResult(query, "text", hits[offset:wanted], _ms(started), k, offset)
+        hits = [text_hit(row, query) for row in best_per_document(rows)]
+        return SearchResult(query, "text", hits[offset:wanted], elapsed_ms(started), k, offset)
 
 
 def _check_query(query: str) -> str:
@@ -108,37 +103,3 @@ def _check_page(k: int, offset: int) -> None:
         raise InvalidQueryError(f"k must be between 1 and {MAX_K}, not {k}")
     if offset < 0:
         raise InvalidQueryError(f"offset must not be negative, not {offset}")
-
-
-def _best_per_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The best chunk of each document, best first (rows arrive best first)."""
-    seen: set[tuple[str, str]] = set()
-    best = []
-    for row in rows:
-        key = (row["source"], row["record_id"])
-        if key not in seen:
-            seen.add(key)
-            best.append(row)
-    return best
-
-
-def _text_hit(row: dict[str, Any], query: str) -> Hit:
-    snippet = choose_snippet(row["text"], query)
-    return Hit(
-        id=row["id"],
-        score=row["score"],
-        source=row["source"],
-        title=row["title"],
-        snippet=snippet.text,
-        media_type=row["media_type"],
-        record_id=row["record_id"] or None,
-        chunk_index=int(row["chunk_index"]),
-        char_start=int(row["char_start"]),
-        char_end=int(row["char_end"]),
-        mtime=float(row["mtime"]),
-        metadata=row.get("metadata") or {},
-    )
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)
