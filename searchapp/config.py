@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from searchapp.errors import ConfigError
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Pillow's own decompression-bomb limit (PIL.Image.MAX_IMAGE_PIXELS): 1 GiB of RGBA pixels / 3.
+PILLOW_MAX_IMAGE_PIXELS = 89_478_485
 
 
 def _default_state_dir() -> Path:
@@ -77,6 +79,52 @@ class Settings(BaseSettings):
         default=32, ge=1, le=4096, description="Texts per model call while ingesting."
     )
     device: str = Field(default="cpu", description="torch device for the models.")
+
+    # --- images and CLIP ------------------------------------------------------
+    clip_model: str = Field(
+        default="ViT-B-32",
+        description="open_clip architecture of the image/text model (CLIP spaces).",
+    )
+    clip_pretrained: str = Field(
+        default="laion2b_s34b_b79k",
+        description="open_clip pretrained tag: its weights are downloaded once from the hub "
+        "(needs internet the first time; cached by huggingface_hub).",
+    )
+    clip_checkpoint: Path | None = Field(
+        default=None,
+        description="Local CLIP weights, for machines without internet: a checkpoint file "
+        "(.safetensors, .bin, .pt) for SEARCHAPP_CLIP_MODEL, or an open_clip model folder "
+        "(open_clip_config.json and its weights). Replaces SEARCHAPP_CLIP_PRETRAINED.",
+    )
+    clip_batch_size: int = Field(
+        default=32, ge=1, le=1024, description="Images or texts per CLIP model call."
+    )
+    clip_text_windows: int = Field(
+        default=4,
+        ge=0,
+        le=1000,
+        description="CLIP text windows (up to 75 tokens each) embedded per document, from "
+        "its start, so image -> text search finds documents; 0 leaves documents out. "
+        "Each window costs about as much CLIP time as an image.",
+    )
+    image_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads that decode and preprocess images while the model encodes.",
+    )
+    image_max_pixels: int = Field(
+        default=PILLOW_MAX_IMAGE_PIXELS,
+        ge=1,
+        description="Largest image (width x height) that is decoded; bigger ones are "
+        "reported and skipped. Also set as Pillow's decompression-bomb limit.",
+    )
+    test_random_clip: bool = Field(
+        default=False,
+        description="TEST ONLY: a tiny open_clip model with seeded random weights instead "
+        "of real CLIP weights, so tests exercise every image path. Its model id says so, "
+        "so its vectors never mix with real ones. Never use it for real search.",
+    )
 
     # --- index and search ----------------------------------------------------
     hnsw_m: int = Field(
@@ -154,6 +202,11 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_state_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("clip_checkpoint")
+    @classmethod
+    def _expand_checkpoint(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
 
     @model_validator(mode="after")
     def _overlap_below_chunk(self) -> Settings:

@@ -1,11 +1,19 @@
 """Fixtures shared by the whole suite: settings in a temporary state folder, the
-real MiniLM model loaded once, and apps wired to a throwaway Milvus Lite store."""
+real MiniLM model loaded once, and apps wired to a throwaway Milvus Lite store.
+
+No real CLIP weights can be had here, so the shared models use the test-only
+switch SEARCHAPP_TEST_RANDOM_CLIP (``test_random_clip=True``): a tiny open_clip
+model with seeded random weights, enough to exercise every image path.
+``reference_clip`` builds the same model straight from open_clip, so tests can
+compare what searchapp stores with open_clip's own outputs."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,8 +45,51 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def embedders() -> Embedders:
-    """The real models, loaded once for the whole session."""
-    return Embedders(Settings(lite_shared=False))
+    """The real text model and the tiny random CLIP, loaded once for the whole session."""
+    return Embedders(Settings(lite_shared=False, test_random_clip=True))
+
+
+@dataclass(frozen=True)
+class ReferenceClip:
+    """open_clip's own model, preprocessing and tokenizer for the tiny test config."""
+
+    model: Any
+    preprocess: Any
+    tokenizer: Any
+
+    def encode_image(self, image: Any) -> Any:
+        return self.encode_images([image])[0]
+
+    def encode_images(self, images: list[Any]) -> Any:
+        import torch
+
+        with torch.no_grad():
+            pixels = torch.stack([self.preprocess(image) for image in images])
+            return self.model.encode_image(pixels, normalize=True).numpy()
+
+    def encode_text(self, text: str) -> Any:
+        import torch
+
+        with torch.no_grad():
+            return self.model.encode_text(self.tokenizer([text]), normalize=True)[0].numpy()
+
+
+@pytest.fixture(scope="session")
+def reference_clip() -> ReferenceClip:
+    """Built independently of searchapp: the tiny config, the same seed, open_clip's API."""
+    import open_clip
+    import torch
+
+    from searchapp.embed.clip import RANDOM_SEED, TINY_TEST_MODEL
+
+    config = REPO / "searchapp" / "embed" / f"{TINY_TEST_MODEL}.json"
+    if TINY_TEST_MODEL not in open_clip.list_models():
+        open_clip.add_model_config(config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(RANDOM_SEED)
+        model, _, preprocess = open_clip.create_model_and_transforms(TINY_TEST_MODEL)
+    model.eval()
+    return ReferenceClip(model, preprocess, open_clip.get_tokenizer(TINY_TEST_MODEL))
 
 
 @pytest.fixture

@@ -79,10 +79,12 @@ def ingest_command(
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
 ) -> None:
-    """Extract, chunk, embed and store the text of files.
+    """Extract, chunk, embed and store the text of files, and embed images.
 
     Supported: .txt .md .rst .html .pdf, and records in .jsonl .json .csv (one
-    document per record). Unchanged files are skipped on re-runs; changed files
+    document per record); images .jpg .jpeg .png .webp .gif .bmp .tif .tiff
+    (CLIP), captioned by a NAME.caption or NAME.txt file next to them or by
+    their own metadata. Unchanged files are skipped on re-runs; changed files
     replace their old chunks. Exit status 1 only when nothing could be ingested
     or the store is unreachable.
     """
@@ -131,6 +133,11 @@ def _print_summary(summary: IngestSummary) -> None:
         ("chunks written", "chunks_written"),
     ):
         table.add_row(label, str(totals[key]))
+    if summary.rows_written:
+        table.add_row(
+            "rows written",
+            ", ".join(f"{space} {rows}" for space, rows in sorted(summary.rows_written.items())),
+        )
     table.add_row("elapsed", f"{summary.elapsed:.1f} s")
     table.add_row(
         "throughput",

@@ -17,12 +17,29 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 
+class _FromOpenClip(logging.Filter):
+    """open_clip logs through the root logger, so it cannot be quieted by name."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f"{os.sep}open_clip{os.sep}" not in record.pathname
+
+
 def quiet_third_party_logs() -> None:
     """Our own messages say what failed; libraries' internal logs only repeat it."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    for name in ("pymilvus", "transformers", "sentence_transformers", "huggingface_hub", "pypdf"):
+    for name in (
+        "pymilvus",
+        "transformers",
+        "sentence_transformers",
+        "huggingface_hub",
+        "pypdf",
+        "grpc",  # the in-process Milvus Lite server logs calls it does not implement
+    ):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    root = logging.getLogger()
+    if not any(isinstance(f, _FromOpenClip) for f in root.filters):
+        root.addFilter(_FromOpenClip())
     try:
         from transformers.utils import logging as hf_logging
     except ImportError:  # pragma: no cover

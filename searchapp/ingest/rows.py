@@ -55,19 +55,21 @@ def source_fields(document: TextDocument, *, mtime: float, sha256: str) -> dict[
 
 
 def chunk_row(
-    document: TextDocument, chunk: Chunk, shared: dict[str, Any], model_input: str
+    document: TextDocument, chunk: Chunk, shared: dict[str, Any], keywords: str | None = None
 ) -> dict[str, Any]:
     """A text row without its vector (the embed stage adds ``vector``).
 
-    ``model_input`` is what the models read (the chunk, perhaps after its title):
-    its analysed words feed the keyword index.
+    ``keywords`` (for the text space: what the model reads, the chunk perhaps
+    after its title) becomes ``keyword_text``, its analysed words for BM25.
     """
-    return {
+    row = {
         "id": row_id(document.key, chunk.index),
         **shared,
         "chunk_index": chunk.index,
         "char_start": chunk.start,
         "char_end": chunk.end,
         "text": fit(chunk.text, TEXT_LENGTH),
-        "keyword_text": fit(analyze(model_input), TEXT_LENGTH),
     }
+    if keywords is not None:
+        row["keyword_text"] = fit(analyze(keywords), TEXT_LENGTH)
+    return row

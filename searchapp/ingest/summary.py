@@ -34,6 +34,7 @@ class IngestSummary:
     finished: float | None = None
     results: list[FileResult] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # run-wide messages, said once
+    rows_written: Counter[str] = field(default_factory=Counter)  # per space (collection)
 
     def add(self, result: FileResult) -> None:
         self.results.append(result)
@@ -84,6 +85,7 @@ class IngestSummary:
             "elapsed_seconds": round(self.elapsed, 3),
             "files_per_second": round(self.seen / elapsed, 2),
             "chunks_per_second": round(self.chunks / elapsed, 2),
+            "rows_written": dict(self.rows_written),
             "notices": list(self.notices),
             "problems": [
                 {"path": str(r.path), "outcome": r.outcome.value, "reason": r.reason}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from searchapp.chunking import chunk_text
-from searchapp.embed.text import SentenceTransformerEmbedder
+from searchapp.chunking import Tokenizer, chunk_text
 from searchapp.errors import ExtractError, FileSkipped
-from searchapp.extract import ExtractOptions, extract_text
+from searchapp.extract import ExtractOptions, TextDocument, extract_text
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.rows import chunk_row, source_fields
 from searchapp.ingest.titles import TitlePrefixer
@@ -39,33 +38,52 @@ def file_sha256(found: FoundFile) -> str:
         with open(found.path, "rb") as handle:
             while block := handle.read(_HASH_BLOCK):
                 digest.update(block)
-    except PermissionError as exc:
-        raise ExtractError("permission denied") from exc
-    except FileNotFoundError as exc:
-        raise ExtractError("file vanished before it could be read") from exc
     except OSError as exc:
-        raise ExtractError(f"cannot read file: {exc.strerror or exc}") from exc
+        raise unreadable(exc) from exc
     return digest.hexdigest()
 
 
+def unreadable(exc: OSError) -> ExtractError:
+    """The user's reason for a file that could not be read."""
+    if isinstance(exc, PermissionError):
+        return ExtractError("permission denied")
+    if isinstance(exc, FileNotFoundError):
+        return ExtractError("file vanished before it could be read")
+    return ExtractError(f"cannot read file: {exc.strerror or exc}")
+
+
+class ChunkingModel(Protocol):
+    """What chunking needs of a text embedder: its tokenizer and its window."""
+
+    @property
+    def tokenizer(self) -> Tokenizer: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+
 class TextPreparer:
-    """Extracts and chunks one file with the text model's tokenizer."""
+    """Extracts and chunks one file with a text model's tokenizer (MiniLM or CLIP)."""
 
     def __init__(
         self,
-        embedder: SentenceTransformerEmbedder,
+        embedder: ChunkingModel,
         *,
         chunk_tokens: int,
         chunk_overlap: int,
         options: ExtractOptions,
+        max_chunks: int | None = None,
         chunk_title: bool = False,
+        keywords: bool = False,
     ) -> None:
         self._tokenizer = embedder.tokenizer
         # Never more pieces than the model reads: a bigger setting would be truncated.
         self._max_tokens = min(chunk_tokens, embedder.max_tokens)
         self._overlap = min(chunk_overlap, self._max_tokens // 2)
         self._options = options
+        self._max_chunks = max_chunks  # per document, from its start (None: all)
         self._titles = TitlePrefixer(self._tokenizer, self._max_tokens) if chunk_title else None
+        self._keywords = keywords  # rows carry keyword_text (the text space's BM25 input)
 
     def prepare(self, found: FoundFile, sha256: str) -> PreparedFile:
         """Rows (without vectors) for every chunk of every document in the file.
@@ -78,15 +96,34 @@ class TextPreparer:
         for document in extract_text(
             found.path, self._options, on_warning=prepared.warnings.append
         ):
-            shared = source_fields(document, mtime=found.mtime, sha256=sha256)
-            title = self._titles.title(document.title) if self._titles else None
-            # The title's word pieces come out of the chunk's share of the window.
-            budget = self._max_tokens - (title.tokens if title else 0)
-            overlap = min(self._overlap, budget // 2)
-            for chunk in chunk_text(document.text, self._tokenizer, budget, overlap):
-                model_input = title.prefix(chunk.text) if title else chunk.text
-                prepared.rows.append(chunk_row(document, chunk, shared, model_input))
+            for row, model_input in self.document_chunks(
+                document, mtime=found.mtime, sha256=sha256
+            ):
+                prepared.rows.append(row)
                 prepared.inputs.append(model_input)
         if not prepared.rows:
             raise FileSkipped("no text found")
         return prepared
+
+    def document_rows(
+        self, document: TextDocument, *, mtime: float, sha256: str
+    ) -> list[dict[str, Any]]:
+        """Rows (without vectors) for the chunks of one document."""
+        return [row for row, _ in self.document_chunks(document, mtime=mtime, sha256=sha256)]
+
+    def document_chunks(
+        self, document: TextDocument, *, mtime: float, sha256: str
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Each chunk's row (without its vector) and what the model reads for it."""
+        shared = source_fields(document, mtime=mtime, sha256=sha256)
+        title = self._titles.title(document.title) if self._titles else None
+        # The title's word pieces come out of the chunk's share of the window.
+        budget = self._max_tokens - (title.tokens if title else 0)
+        overlap = min(self._overlap, budget // 2)
+        chunks = chunk_text(document.text, self._tokenizer, budget, overlap)
+        rows = []
+        for chunk in chunks[: self._max_chunks]:
+            model_input = title.prefix(chunk.text) if title else chunk.text
+            keywords = model_input if self._keywords else None
+            rows.append((chunk_row(document, chunk, shared, keywords), model_input))
+        return rows

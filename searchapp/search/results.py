@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True)
+class ImageInfo:
+    """What a hit that is an image adds: its size, format and caption."""
+
+    width: int
+    height: int
+    format: str  # JPEG, PNG, WEBP, GIF, BMP, TIFF, MPO
+    caption: str | None = None
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any]) -> ImageInfo | None:
+        """From a caption row's metadata (``{"image": {...}}``); None for documents."""
+        image = metadata.get("image")
+        if not isinstance(image, dict):
+            return None
+        return cls(
+            width=int(image.get("width", 0)),
+            height=int(image.get("height", 0)),
+            format=str(image.get("format", "")),
+            caption=image.get("caption") or None,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "format": self.format,
+            "caption": self.caption,
+        }
+
+
+@dataclass(frozen=True)
 class Hit:
-    """One document (its best-matching chunk) found by a search.
+    """One document (its best-matching chunk) or one image found by a search.
 
     ``score`` is the retrieval's own (cosine, BM25 or fused: comparable within
     one result list only); ``relevance`` is calibrated, 0-1, comparable across
@@ -27,6 +59,7 @@ class Hit:
     char_end: int = 0
     mtime: float = 0.0
     metadata: dict[str, Any] = field(default_factory=dict)
+    image: ImageInfo | None = None  # set when the hit is an image (or an image's caption)
     relevance: float | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -41,6 +74,7 @@ class Hit:
             "snippet": self.snippet,
             "media_type": self.media_type,
             "chunk": {"index": self.chunk_index, "start": self.char_start, "end": self.char_end},
+            "image": self.image.as_json() if self.image is not None else None,
         }
 
 
@@ -55,3 +89,8 @@ class SearchResult:
     notice: str | None = None  # e.g. "nothing has been ingested yet"
     retrieval: str | None = None  # dense, keyword or hybrid, for text searches
     below_floor: int = 0  # hits dropped by the relevance floor
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading)."""
+    return round((time.perf_counter() - started) * 1000, 2)

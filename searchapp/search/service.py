@@ -5,19 +5,19 @@ from __future__ import annotations
 import dataclasses
 import time
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 
 from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.errors import FeatureUnsupportedError, InvalidQueryError
+from searchapp.search.cross_modal import CrossModalSearch
 from searchapp.search.filters import SearchFilters
 from searchapp.search.floor import RelevanceFloor
+from searchapp.search.hits import TEXT_FIELDS, best_per_document, text_hit
 from searchapp.search.request import Mode, Retrieval, SearchRequest
-from searchapp.search.results import Hit, SearchResult
+from searchapp.search.results import SearchResult, elapsed_ms
 from searchapp.search.retrieval import TextQuery, keyword_unavailable, retrieve, similarity
-from searchapp.search.snippets import choose_snippet
 from searchapp.store import TEXT_SPEC, Store, VectorCollection
 
 MAX_K = 100
@@ -25,18 +25,6 @@ MAX_QUERY_CHARS = 2000
 # Chunks fetched per wanted document: several chunks of one document can rank
 # together, and hits are collapsed to one per document.
 _OVERFETCH = 4
-_TEXT_FIELDS = [
-    "source",
-    "record_id",
-    "title",
-    "media_type",
-    "chunk_index",
-    "char_start",
-    "char_end",
-    "text",
-    "mtime",
-    "metadata",
-]
 
 
 class SearchService:
@@ -46,6 +34,7 @@ class SearchService:
         self._settings = settings
         self._store = store
         self._embedders = embedders
+        self._cross_modal = CrossModalSearch(settings, store, embedders)
 
     @cached_property
     def floor(self) -> RelevanceFloor:
@@ -70,6 +59,12 @@ class SearchService:
                 retrieval=request.retrieval,
                 min_relevance=request.min_relevance,
             )
+        if request.mode is Mode.TEXT_TO_IMAGE:
+            _check_page(request.k, request.offset)
+            return self._cross_modal.text_to_image(_check_query(request.text or ""), request)
+        if request.mode in (Mode.IMAGE, Mode.IMAGE_TO_TEXT):
+            _check_page(request.k, request.offset)
+            return self._cross_modal.from_image(request)
         raise InvalidQueryError(f"search mode {request.mode.value!r} is not available")
 
     def search_text(
@@ -100,7 +95,7 @@ class SearchService:
         result = SearchResult(query, "text", [], 0.0, k, offset, retrieval=chosen.value)
         if collection is None:
             notice = "nothing has been ingested yet: run `searchapp ingest PATH`"
-            return dataclasses.replace(result, took_ms=_ms(started), notice=notice)
+            return dataclasses.replace(result, took_ms=elapsed_ms(started), notice=notice)
         notice = None
         if chosen is not Retrieval.DENSE and (
             reason := keyword_unavailable(collection, self._store.info)
@@ -119,13 +114,13 @@ class SearchService:
             chosen,
             text_query,
             limit=min(wanted * _OVERFETCH, 16384),
-            fields=_TEXT_FIELDS,
+            fields=TEXT_FIELDS,
             expression=expression,
             settings=self._settings,
         )
         hits = [
-            _text_hit(row, query, self.floor.relevance(direction, similarity(row, text_query)))
-            for row in _best_per_document(rows)
+            text_hit(row, query, self.floor.relevance(direction, similarity(row, text_query)))
+            for row in best_per_document(rows)
         ]
         kept = [hit for hit in hits if (hit.relevance or 0.0) >= floor]
         if hits and not kept:
@@ -136,7 +131,7 @@ class SearchService:
         return dataclasses.replace(
             result,
             hits=kept[offset:wanted],
-            took_ms=_ms(started),
+            took_ms=elapsed_ms(started),
             notice=notice,
             retrieval=chosen.value,
             below_floor=len(hits) - len(kept),
@@ -165,38 +160,3 @@ def _check_page(k: int, offset: int) -> None:
         raise InvalidQueryError(f"k must be between 1 and {MAX_K}, not {k}")
     if offset < 0:
         raise InvalidQueryError(f"offset must not be negative, not {offset}")
-
-
-def _best_per_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The best chunk of each document, best first (rows arrive best first)."""
-    seen: set[tuple[str, str]] = set()
-    best = []
-    for row in rows:
-        key = (row["source"], row["record_id"])
-        if key not in seen:
-            seen.add(key)
-            best.append(row)
-    return best
-
-
-def _text_hit(row: dict[str, Any], query: str, relevance: float) -> Hit:
-    snippet = choose_snippet(row["text"], query)
-    return Hit(
-        id=row["id"],
-        score=row["score"],
-        source=row["source"],
-        title=row["title"],
-        snippet=snippet.text,
-        media_type=row["media_type"],
-        record_id=row["record_id"] or None,
-        chunk_index=int(row["chunk_index"]),
-        char_start=int(row["char_start"]),
-        char_end=int(row["char_end"]),
-        mtime=float(row["mtime"]),
-        metadata=row.get("metadata") or {},
-        relevance=relevance,
-    )
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)

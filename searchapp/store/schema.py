@@ -125,4 +125,33 @@ TEXT_SPEC = CollectionSpec(
     ),
     keyword_field="keyword_text",
 )
-ALL_SPECS = (TEXT_SPEC,)
+# CLIP spaces: one model embeds both images and texts into one comparable space,
+# but images and texts are different items with different fields, so each has its
+# own collection; both record the same CLIP model.
+CLIP_IMAGE_SPEC = CollectionSpec(
+    space="clip_image",
+    description="searchapp: images embedded by a CLIP image tower",
+    fields=(
+        *SOURCE_FIELDS,
+        ScalarField("width", "INT64"),  # as displayed (EXIF orientation applied)
+        ScalarField("height", "INT64"),
+        ScalarField("format", "VARCHAR", 32),  # JPEG, PNG, WEBP, GIF, BMP, TIFF, MPO
+        ScalarField("caption", "VARCHAR", TEXT_LENGTH),  # "" when the image has none
+    ),
+)
+# Texts in CLIP's space: windows of documents (source = the document) and image
+# captions (source = the image, media_type image/*), for image -> text search.
+# The same row layout as the text space, written out: the text space may gain
+# fields (keyword search) that this one does not need.
+CLIP_TEXT_SPEC = CollectionSpec(
+    space="clip_text",
+    description="searchapp: document windows and image captions embedded by a CLIP text tower",
+    fields=(
+        *SOURCE_FIELDS,
+        ScalarField("chunk_index", "INT64"),
+        ScalarField("char_start", "INT64"),
+        ScalarField("char_end", "INT64"),
+        ScalarField("text", "VARCHAR", TEXT_LENGTH),
+    ),
+)
+ALL_SPECS = (TEXT_SPEC, CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC)

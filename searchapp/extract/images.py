@@ -1,0 +1,218 @@
+"""Image files to upright RGB pictures, guarded against broken and oversized input.
+
+::
+
+    loader = ImageLoader(max_pixels=settings.image_max_pixels)
+    picture = loader.load(path.read_bytes())   # LoadedImage: RGB image, size, format, caption
+
+Only JPEG (and MPO, the multi-picture JPEG of phones), PNG, WebP, GIF (first
+frame), BMP and TIFF (first page) are opened: Pillow's other formats include
+ones that run external programs (EPS) or are rarely photographs.
+
+Every picture comes out as 8-bit RGB, upright: the EXIF orientation is applied
+(phones store portraits sideways); transparent pixels are laid on white (a
+logo drawn for a light page, not the arbitrary colours hidden under alpha);
+palette, greyscale and CMYK (through its ICC profile when it has one) are
+converted; 16-bit and floating-point greyscale are scaled to 8 bits rather
+than clipped.
+
+Failures are :class:`FileSkipped` (empty, too large) or :class:`ExtractError`
+(not an image, truncated, corrupt), with a reason for the user.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from searchapp.errors import ExtractError, FileSkipped
+from searchapp.extract.captions import Caption, embedded_caption
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+#: Lower-case suffixes of the image files ingest reads.
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+)
+
+# Pillow format -> media type.
+_MEDIA_TYPES = MappingProxyType(
+    {
+        "JPEG": "image/jpeg",
+        "MPO": "image/jpeg",
+        "PNG": "image/png",
+        "WEBP": "image/webp",
+        "GIF": "image/gif",
+        "BMP": "image/bmp",
+        "TIFF": "image/tiff",
+    }
+)
+# The only formats Pillow may open (its JPEG reader also opens MPO).
+_OPEN_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+# What Pillow raises for a damaged file while reading headers or pixels.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
+_WHITE = (255, 255, 255, 255)
+
+_log = logging.getLogger("searchapp.extract")
+
+
+def is_image_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ingest reads this file name as an image (contents unchecked)."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A decoded picture, ready for CLIP's preprocessing."""
+
+    image: Image.Image  # 8-bit RGB, upright
+    width: int  # as displayed (after the EXIF orientation)
+    height: int
+    format: str  # Pillow's name of the file format: JPEG, PNG, WEBP, GIF, BMP, TIFF, MPO
+    media_type: str
+    caption: Caption | None = None  # embedded: XMP dc:description or EXIF ImageDescription
+
+
+class ImageLoader:
+    """Decodes image bytes into :class:`LoadedImage`; safe to share between threads.
+
+    ``max_pixels`` bounds width x height. Pillow's own decompression-bomb
+    guard is kept and set to the same limit. Pillow's limit is process-wide
+    (``PIL.Image.MAX_IMAGE_PIXELS``), so a loader sets it when built, and
+    turns Pillow's warning between one and two times the limit into the
+    refusal it stands for.
+    """
+
+    def __init__(self, max_pixels: int) -> None:
+        from PIL import Image
+
+        self.max_pixels = max_pixels
+        Image.MAX_IMAGE_PIXELS = max_pixels
+        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+    def load(self, data: bytes) -> LoadedImage:
+        """Decode one image file's bytes. Raises FileSkipped or ExtractError."""
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
+        if not data:
+            raise FileSkipped("empty file")
+        try:
+            with Image.open(io.BytesIO(data), formats=_OPEN_FORMATS) as opened:
+                self._check_size(*opened.size)
+                opened.load()
+                caption = _caption_of(opened)
+                image_format = str(opened.format)
+                upright = ImageOps.exif_transpose(opened)
+        except UnidentifiedImageError as exc:
+            raise ExtractError(
+                "not an image, or not one of JPEG, PNG, WebP, GIF, BMP, TIFF"
+            ) from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise FileSkipped(self._too_large(str(exc))) from exc
+        except _DECODE_ERRORS as exc:
+            raise ExtractError(f"truncated or corrupt image ({_describe(exc)})") from exc
+        rgb = to_rgb(upright)
+        return LoadedImage(
+            image=rgb,
+            width=rgb.width,
+            height=rgb.height,
+            format=image_format,
+            media_type=_MEDIA_TYPES[image_format],
+            caption=caption,
+        )
+
+    def _check_size(self, width: int, height: int) -> None:
+        if width * height > self.max_pixels:
+            raise FileSkipped(self._too_large(f"{width} x {height} = {width * height:,} pixels"))
+
+    def _too_large(self, detail: str) -> str:
+        return (
+            f"image too large: {detail}; the limit is {self.max_pixels:,} pixels "
+            "(raise SEARCHAPP_IMAGE_MAX_PIXELS to ingest it)"
+        )
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """The picture as 8-bit RGB, whatever its mode."""
+    mode = image.mode
+    if mode == "RGB" and not image.has_transparency_data:
+        return image
+    if mode in ("I", "F") or mode.startswith("I;16"):
+        return _high_depth_to_rgb(image)
+    if mode == "CMYK":
+        return _cmyk_to_rgb(image)
+    if image.has_transparency_data:  # an alpha band, or a transparent palette/colour
+        return _on_white(image.convert("RGBA"))
+    return image.convert("RGB")
+
+
+def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
+    from PIL import Image
+
+    values = np.asarray(image, dtype=np.float64)
+    if image.mode.startswith("I;16"):
+        low, high = 0.0, 65535.0
+    elif image.mode == "F" and values.size and values.min() >= 0.0 and values.max() <= 1.0:
+        low, high = 0.0, 1.0
+    elif image.mode == "I" and values.size and values.min() >= 0.0 and values.max() <= 255.0:
+        low, high = 0.0, 255.0
+    elif image.mode == "I" and values.size and values.min() >= 0.0 and values.max() <= 65535.0:
+        low, high = 0.0, 65535.0  # how Pillow used to open 16-bit PNGs
+    else:  # other ranges (scientific data): stretch what is there
+        low = float(values.min()) if values.size else 0.0
+        high = float(values.max()) if values.size else 1.0
+    scale = 255.0 / max(high - low, 1e-12)
+    pixels = np.clip(np.rint((values - low) * scale), 0, 255).astype(np.uint8)
+    return Image.fromarray(pixels, mode="L").convert("RGB")
+
+
+def _cmyk_to_rgb(image: Image.Image) -> Image.Image:
+    from PIL import ImageCms
+
+    profile = image.info.get("icc_profile")
+    if profile:
+        try:
+            converted = ImageCms.profileToProfile(
+                image,
+                ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+                ImageCms.createProfile("sRGB"),
+                outputMode="RGB",
+            )
+        except (ImageCms.PyCMSError, OSError, ValueError) as exc:
+            # A broken profile: the plain conversion is still a fair picture.
+            _log.info("CMYK ICC conversion failed (%s); converting without the profile", exc)
+        else:
+            if converted is not None:
+                return converted
+    return image.convert("RGB")
+
+
+def _on_white(rgba: Image.Image) -> Image.Image:
+    from PIL import Image
+
+    background = Image.new("RGBA", rgba.size, _WHITE)
+    return Image.alpha_composite(background, rgba).convert("RGB")
+
+
+def _caption_of(image: Image.Image) -> Caption | None:
+    try:
+        return embedded_caption(image)
+    except _DECODE_ERRORS as exc:
+        # Damaged metadata does not make the picture unusable.
+        _log.info("unreadable image metadata: %s", exc)
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return detail[:200]

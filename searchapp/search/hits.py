@@ -1,0 +1,88 @@
+"""Rows found in a collection -> hits: one per document, with a snippet; images too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from searchapp.search.results import Hit, ImageInfo
+from searchapp.search.snippets import choose_snippet
+
+# Fields a text hit is made from (text and CLIP text spaces).
+TEXT_FIELDS = [
+    "source",
+    "record_id",
+    "title",
+    "media_type",
+    "chunk_index",
+    "char_start",
+    "char_end",
+    "text",
+    "mtime",
+    "metadata",
+]
+# Fields an image hit is made from (CLIP image space).
+IMAGE_FIELDS = [
+    "source",
+    "title",
+    "media_type",
+    "mtime",
+    "metadata",
+    "width",
+    "height",
+    "format",
+    "caption",
+]
+
+
+def best_per_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The best chunk of each document, best first (rows arrive best first)."""
+    seen: set[tuple[str, str]] = set()
+    best = []
+    for row in rows:
+        key = (row["source"], row["record_id"])
+        if key not in seen:
+            seen.add(key)
+            best.append(row)
+    return best
+
+
+def text_hit(row: dict[str, Any], query: str, relevance: float | None = None) -> Hit:
+    """A chunk's hit; an image's caption chunk also carries the image's facts."""
+    snippet = choose_snippet(row["text"], query)
+    metadata = row.get("metadata") or {}
+    return Hit(
+        id=row["id"],
+        score=row["score"],
+        source=row["source"],
+        title=row["title"],
+        snippet=snippet.text,
+        media_type=row["media_type"],
+        record_id=row["record_id"] or None,
+        chunk_index=int(row["chunk_index"]),
+        char_start=int(row["char_start"]),
+        char_end=int(row["char_end"]),
+        mtime=float(row["mtime"]),
+        metadata=metadata,
+        image=ImageInfo.from_metadata(metadata),
+        relevance=relevance,
+    )
+
+
+def image_hit(row: dict[str, Any]) -> Hit:
+    caption = row["caption"] or None
+    return Hit(
+        id=row["id"],
+        score=row["score"],
+        source=row["source"],
+        title=row["title"],
+        snippet=caption or "",
+        media_type=row["media_type"],
+        mtime=float(row["mtime"]),
+        metadata=row.get("metadata") or {},
+        image=ImageInfo(
+            width=int(row["width"]),
+            height=int(row["height"]),
+            format=row["format"],
+            caption=caption,
+        ),
+    )
