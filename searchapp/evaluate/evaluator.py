@@ -86,9 +86,9 @@ class Evaluator:
         self._corpus_sha256 = _sha256(dataset.corpus)
         self.prefix = scratch_prefix(settings, embedders, self._corpus_sha256)
         # The scratch collection's app: benchmarks may search it with other services.
-        self.app = App(
-            settings.model_copy(update={"collection_prefix": self.prefix}), embedders=embedders
-        )
+        # Only the text space is evaluated: no CLIP windows for the corpus.
+        scratch = {"collection_prefix": self.prefix, "clip_text_windows": 0}
+        self.app = App(settings.model_copy(update=scratch), embedders=embedders)
         self._marker = settings.state_dir / "eval" / f"{self.prefix}.json"
 
     def close(self) -> None:
