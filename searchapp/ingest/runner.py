@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from searchapp.app import App
+from searchapp.embed.text import SentenceTransformerEmbedder
+from searchapp.errors import ModelMismatchError
 from searchapp.extract import ExtractOptions
 from searchapp.ingest.discover import FoundFile, discover
 from searchapp.ingest.pipeline import Progress, TextIngestRun
 from searchapp.ingest.summary import IngestSummary
 from searchapp.ingest.text import TextPreparer
-from searchapp.store import TEXT_SPEC
+from searchapp.store import TEXT_SPEC, VectorCollection
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,25 @@ def ingest(
     options: ExtractOptions | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    target: VectorCollection | None = None,
+    embedder: SentenceTransformerEmbedder | None = None,
 ) -> IngestSummary:
-    """Ingest ``files`` into the text collection; re-runs skip unchanged files."""
+    """Ingest ``files`` into the text collection; re-runs skip unchanged files.
+
+    ``target`` and ``embedder`` default to the space's current collection and
+    the configured model; a re-index passes the new collection it is building
+    and the model it is building it with.
+    """
     settings = app.settings
-    embedder = app.embedders.text()
-    collection = app.store.collection(
+    embedder = embedder or app.embedders.text()
+    collection = target or app.store.collection(
         TEXT_SPEC, embedder.identity, model_setting="SEARCHAPP_TEXT_MODEL"
     )
+    if collection.identity != embedder.identity:
+        raise ModelMismatchError(
+            f"cannot write vectors of {embedder.identity.describe()} into "
+            f"{collection.physical_name}, built for {collection.identity.describe()}"
+        )
     preparer = TextPreparer(
         embedder,
         chunk_tokens=settings.chunk_tokens,
