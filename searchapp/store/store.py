@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from searchapp.config import Settings
 from searchapp.embed.base import ModelIdentity
-from searchapp.errors import ModelMismatchError, StoreError
+from searchapp.errors import FeatureUnsupportedError, ModelMismatchError, StoreError
 from searchapp.store.collection import IndexParams, VectorCollection
 from searchapp.store.errors import translated
 from searchapp.store.schema import CollectionSpec
@@ -50,7 +50,11 @@ class Store:
         self._settings = settings
         with translated("read the server version", uri):
             self.info = ServerInfo.parse(str(client.get_server_version()))
-        self.info.check_supported()
+        try:
+            self.info.check_supported()
+        except FeatureUnsupportedError:
+            client.close()
+            raise
         # Handles by physical collection name: a handle stays valid for the
         # collection it names; which one an alias means is asked every time.
         self._handles: dict[str, VectorCollection] = {}
