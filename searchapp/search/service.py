@@ -6,7 +6,8 @@ import time
 
 from searchapp.config import Settings
 from searchapp.embed import Embedders
-from searchapp.errors import InvalidQueryError
+from searchapp.embed.text import SentenceTransformerEmbedder
+from searchapp.errors import InvalidQueryError, ModelMismatchError, ModelUnavailableError
 from searchapp.search.cross_modal import CrossModalSearch
 from searchapp.search.filters import SearchFilters
 from searchapp.search.hits import TEXT_FIELDS, best_per_document, text_hit
@@ -31,9 +32,39 @@ class SearchService:
         self._cross_modal = CrossModalSearch(settings, store, embedders)
 
     def text_collection(self) -> VectorCollection | None:
-        embedder = self._embedders.text()
-        return self._store.find_collection(
-            TEXT_SPEC, embedder.identity, model_setting="SEARCHAPP_TEXT_MODEL"
+        """The text collection the alias points to now; None before the first ingest."""
+        return self._store.existing_collection(TEXT_SPEC)
+
+    def _query_embedder(
+        self, collection: VectorCollection
+    ) -> tuple[SentenceTransformerEmbedder, str | None]:
+        """The model that made ``collection``'s vectors, and a notice when it is not
+        the configured one.
+
+        Queries are embedded by the collection's own model, not blindly by the
+        configured one: after `searchapp reindex --text-model` switched the
+        alias, a running server keeps answering correctly without a restart.
+        """
+        recorded = collection.identity
+        try:
+            embedder = self._embedders.text_model(recorded.model_id)
+        except ModelUnavailableError as exc:
+            raise ModelUnavailableError(
+                f"the index {collection.name!r} was built by {recorded.model_id}, which "
+                f"cannot be loaded here: {exc}"
+            ) from exc
+        if embedder.identity != recorded:
+            raise ModelMismatchError(
+                f"the index {collection.name!r} holds vectors from {recorded.describe()}, "
+                f"but that model now loads as {embedder.identity.describe()}; re-index it "
+                "(`searchapp reindex --text-model ...`)"
+            )
+        if recorded.model_id == self._settings.text_model:
+            return embedder, None
+        return embedder, (
+            f"note: the index was built by {recorded.model_id} (not SEARCHAPP_TEXT_MODEL="
+            f"{self._settings.text_model}); queries use it. Set SEARCHAPP_TEXT_MODEL="
+            f"{recorded.model_id} so ingest uses it too."
         )
 
     def search(self, request: SearchRequest) -> SearchResult:
@@ -64,19 +95,20 @@ class SearchService:
         query = _check_query(query)
         _check_page(k, offset)
         expression = (filters or SearchFilters()).expression()
-        collection = self.text_collection()  # loads the model on first use: not timed
-        started = time.perf_counter()
+        collection = self.text_collection()
         if collection is None:
             return SearchResult(
                 query,
                 "text",
                 [],
-                elapsed_ms(started),
+                0.0,
                 k,
                 offset,
                 notice="nothing has been ingested yet: run `searchapp ingest PATH`",
             )
-        vector = self._embedders.text().embed([query])
+        embedder, notice = self._query_embedder(collection)  # loads on first use: not timed
+        started = time.perf_counter()
+        vector = embedder.embed([query])
         wanted = offset + k
         rows = collection.search(
             vector,
@@ -86,7 +118,9 @@ class SearchService:
             ef=self._settings.search_ef,
         )[0]
         hits = [text_hit(row, query) for row in best_per_document(rows)]
-        return SearchResult(query, "text", hits[offset:wanted], elapsed_ms(started), k, offset)
+        return SearchResult(
+            query, "text", hits[offset:wanted], elapsed_ms(started), k, offset, notice=notice
+        )
 
 
 def _check_query(query: str) -> str:
