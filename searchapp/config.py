@@ -47,7 +47,32 @@ class Settings(BaseSettings):
     milvus_token: SecretStr | None = Field(
         default=None, description="Token (or user:password) for a Milvus server."
     )
+    milvus_user: str = Field(
+        default="",
+        description="User name for a Milvus server with authentication (with "
+        "MILVUS_PASSWORD; instead of MILVUS_TOKEN).",
+    )
+    milvus_password: SecretStr | None = Field(default=None, description="Password of MILVUS_USER.")
     milvus_db: str = Field(default="", description="Milvus database name (server only).")
+    milvus_tls_ca: Path | None = Field(
+        default=None,
+        description="PEM file of the CA (or self-signed certificate) that signed the "
+        "server's TLS certificate; turns TLS on. An https:// URI also turns TLS on, "
+        "trusting the system's CAs.",
+    )
+    milvus_tls_client_cert: Path | None = Field(
+        default=None,
+        description="PEM client certificate, for servers that require mutual TLS "
+        "(tlsMode 2); needs MILVUS_TLS_CLIENT_KEY and MILVUS_TLS_CA.",
+    )
+    milvus_tls_client_key: Path | None = Field(
+        default=None, description="PEM private key of MILVUS_TLS_CLIENT_CERT."
+    )
+    milvus_tls_server_name: str = Field(
+        default="",
+        description="Name to verify in the server's certificate when it differs from "
+        "the URI's host (e.g. connecting by IP address).",
+    )
     lite_shared: bool = Field(
         default=True,
         description="Serve the embedded Milvus Lite store from one shared background "
@@ -198,6 +223,12 @@ class Settings(BaseSettings):
         "dropped. Directions not named keep their measured defaults (see the README).",
     )
 
+    @field_validator("milvus_token", "milvus_password")
+    @classmethod
+    def _empty_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        # Compose files pass unset variables as "": that means no credential.
+        return value if value is not None and value.get_secret_value() else None
+
     @field_validator("state_dir")
     @classmethod
     def _expand_state_dir(cls, value: Path) -> Path:
@@ -217,6 +248,25 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> Settings:
+        if bool(self.milvus_user) != (self.milvus_password is not None):
+            raise ValueError(
+                "SEARCHAPP_MILVUS_USER and SEARCHAPP_MILVUS_PASSWORD go together: set both "
+                "or neither"
+            )
+        if self.milvus_user and self.milvus_token is not None:
+            raise ValueError(
+                "set SEARCHAPP_MILVUS_TOKEN or SEARCHAPP_MILVUS_USER/PASSWORD, not both"
+            )
+        client_cert = (self.milvus_tls_client_cert, self.milvus_tls_client_key)
+        if any(client_cert) and not (all(client_cert) and self.milvus_tls_ca):
+            raise ValueError(
+                "mutual TLS needs SEARCHAPP_MILVUS_TLS_CLIENT_CERT, "
+                "SEARCHAPP_MILVUS_TLS_CLIENT_KEY and SEARCHAPP_MILVUS_TLS_CA"
+            )
+        return self
+
     @property
     def resolved_milvus_uri(self) -> str:
         """The URI to connect to: explicit setting, else the Lite folder in state_dir."""
@@ -225,6 +275,10 @@ class Settings(BaseSettings):
     @property
     def uses_milvus_lite(self) -> bool:
         return not self.resolved_milvus_uri.startswith(("http://", "https://", "tcp://"))
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.milvus_tls_ca is not None or self.resolved_milvus_uri.startswith("https://")
 
 
 def settings_table() -> str:

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: settings in a temporary state folder, the
-real MiniLM model loaded once, and apps wired to a throwaway Milvus Lite store.
+real MiniLM model loaded once, apps wired to a throwaway Milvus Lite store, and
+the two store backends (Lite, and a real Milvus server) for integration tests.
 
 No real CLIP weights can be had here, so the shared models use the test-only
 switch SEARCHAPP_TEST_RANDOM_CLIP (``test_random_clip=True``): a tiny open_clip
@@ -10,6 +11,7 @@ compare what searchapp stores with open_clip's own outputs."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +25,17 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
+from searchapp.store.connection import open_client
+from searchapp.store.standalone import StandaloneServer, make_self_signed_tls
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+
+# The integration suite runs on both: `-m "not server"` leaves the server out.
+BACKENDS = [
+    pytest.param("lite", id="lite"),
+    pytest.param("server", id="server", marks=pytest.mark.server),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +107,124 @@ def app(settings: Settings, embedders: Embedders) -> Iterator[App]:
     application = App(settings, embedders=embedders)
     yield application
     application.close()
+
+
+# --- a real Milvus server, and tests that run on both backends ----------------
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneServer]:
+    """One real Milvus server (PyPI package ``milvus``, 2.3.5) for the session.
+
+    It runs as a production server should: TLS on and authentication
+    required, so every server test also exercises those settings. Tests keep
+    apart by collection prefix, not by server.
+    """
+    folder = tmp_path_factory.mktemp("milvus-server")
+    server = StandaloneServer(
+        folder / "server", tls=make_self_signed_tls(folder / "tls"), authorization=True
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def server_settings(server: StandaloneServer, state_dir: Path, prefix: str) -> Settings:
+    """Settings that reach ``server`` with its token and CA, under their own prefix."""
+    assert server.tls is not None
+    return Settings(
+        state_dir=state_dir,
+        milvus_uri=server.uri,
+        milvus_token=server.token,
+        milvus_tls_ca=server.tls.ca,
+        milvus_tls_server_name=server.tls.server_name,
+        collection_prefix=prefix,
+        # Tests search right after writing: see every finished write.
+        search_consistency="Strong",
+    )
+
+
+def _settings_for(
+    request: pytest.FixtureRequest, backend: str, state_dir: Path
+) -> Iterator[Settings]:
+    """Settings for ``backend``; on the server, under a fresh prefix dropped afterwards."""
+    if backend == "lite":
+        yield Settings(state_dir=state_dir, lite_shared=False)
+        return
+    server: StandaloneServer = request.getfixturevalue("milvus_server")
+    settings = server_settings(server, state_dir, f"t{uuid.uuid4().hex[:12]}")
+    yield settings
+    drop_collections(settings)
+
+
+def drop_collections(settings: Settings) -> None:
+    """Drop the aliases and collections under ``settings``' prefix."""
+    client, _ = open_client(settings)
+    prefix = settings.collection_prefix + "_"
+    try:
+        for name in client.list_collections():
+            if not name.startswith(prefix):
+                continue
+            for alias in client.list_aliases(name).get("aliases", []):
+                client.drop_alias(alias)
+            client.drop_collection(name)
+    finally:
+        client.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_backend(request: pytest.FixtureRequest) -> str:
+    """Like ``backend``, for module-scoped fixtures (one set-up per backend)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def backend_settings(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> Iterator[Settings]:
+    yield from _settings_for(request, backend, tmp_path / "state")
+
+
+@pytest.fixture(scope="module")
+def module_backend_settings(
+    request: pytest.FixtureRequest,
+    module_backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Settings]:
+    yield from _settings_for(request, module_backend, tmp_path_factory.mktemp("state"))
+
+
+@pytest.fixture
+def backend_app(backend_settings: Settings, embedders: Embedders) -> Iterator[App]:
+    application = App(backend_settings, embedders=embedders)
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def backend_env(backend_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """``backend_settings`` as SEARCHAPP_* variables, for commands that read the environment."""
+    from searchapp.config import get_settings
+
+    for name, value in settings_environment(backend_settings).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield backend_settings
+    get_settings.cache_clear()
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The SEARCHAPP_* variables that reproduce ``settings`` (fields set explicitly)."""
+    env = {}
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        secret = getattr(value, "get_secret_value", None)
+        env[f"SEARCHAPP_{name.upper()}"] = str(secret() if secret else value)
+    return env

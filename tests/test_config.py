@@ -47,3 +47,35 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_overlap_must_be_below_chunk_size() -> None:
     with pytest.raises(ValueError, match="chunk_overlap"):
         Settings(chunk_tokens=20, chunk_overlap=20)
+
+
+def test_server_credentials_and_tls_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(milvus_uri="https://milvus:443").uses_tls
+    assert not Settings(milvus_uri="http://milvus:19530").uses_tls
+    monkeypatch.setenv("SEARCHAPP_MILVUS_URI", "http://milvus:19530")
+    monkeypatch.setenv("SEARCHAPP_MILVUS_USER", "ana")
+    monkeypatch.setenv("SEARCHAPP_MILVUS_PASSWORD", "s3cret")
+    monkeypatch.setenv("SEARCHAPP_MILVUS_TLS_CA", "/etc/ssl/milvus-ca.pem")
+    settings = Settings()
+    assert settings.milvus_user == "ana"
+    assert settings.milvus_password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(settings)
+    assert settings.milvus_tls_ca == Path("/etc/ssl/milvus-ca.pem")
+    assert settings.uses_tls
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"milvus_user": "ana"}, "SEARCHAPP_MILVUS_USER and SEARCHAPP_MILVUS_PASSWORD go together"),
+        (
+            {"milvus_user": "ana", "milvus_password": "x", "milvus_token": "t"},
+            "not both",
+        ),
+        ({"milvus_tls_client_cert": "/c.pem"}, "mutual TLS needs"),
+        ({"milvus_tls_client_cert": "/c.pem", "milvus_tls_client_key": "/c.key"}, "TLS_CA"),
+    ],
+)
+def test_incomplete_credentials_are_refused(values: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Settings(milvus_uri="http://milvus:19530", **values)

@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
+from searchapp.cli.doctor import doctor_command
 from searchapp.cli.eval import eval_command
 from searchapp.cli.ingest import ingest_command
 from searchapp.cli.output import command_errors, out, quiet_third_party_logs
+from searchapp.cli.reindex import reindex_command
 from searchapp.cli.search import search_command
 from searchapp.cli.stats import stats_command
 
@@ -27,6 +29,8 @@ app.command("ingest")(ingest_command)
 app.command("search")(search_command)
 app.command("stats")(stats_command)
 app.command("eval")(eval_command)
+app.command("reindex")(reindex_command)
+app.command("doctor")(doctor_command)
 
 store_app = typer.Typer(help="The shared local Milvus Lite store process.", no_args_is_help=True)
 app.add_typer(store_app, name="store")

@@ -20,7 +20,7 @@ class Embedders:
     def __init__(self, settings: Settings, *, clip_source: ClipSource | None = None) -> None:
         self._settings = settings
         self._lock = threading.Lock()
-        self._text: SentenceTransformerEmbedder | None = None
+        self._text: dict[str, SentenceTransformerEmbedder] = {}
         # A seam for benchmarks: CLIP weights other than the settings' (random ViT-B-32).
         self._clip_source = clip_source
         self._clip_lock = threading.Lock()
@@ -28,14 +28,22 @@ class Embedders:
         self._clip_failure: str | None = None
 
     def text(self) -> SentenceTransformerEmbedder:
+        """The configured text model (``SEARCHAPP_TEXT_MODEL``)."""
+        return self.text_model(self._settings.text_model)
+
+    def text_model(self, name: str) -> SentenceTransformerEmbedder:
+        """The text model called ``name``, loaded once.
+
+        Usually the configured one; another when a re-index builds a
+        collection with a new model, or when a search meets a collection that
+        a re-index built with another model while this process was running.
+        """
         with self._lock:
-            if self._text is None:
-                self._text = SentenceTransformerEmbedder(
-                    self._settings.text_model,
-                    device=self._settings.device,
-                    batch_size=self._settings.embed_batch_size,
+            if name not in self._text:
+                self._text[name] = SentenceTransformerEmbedder(
+                    name, device=self._settings.device, batch_size=self._settings.embed_batch_size
                 )
-            return self._text
+            return self._text[name]
 
     def clip(self) -> Clip:
         """The CLIP model; ModelUnavailableError (with the reason) when it cannot load.

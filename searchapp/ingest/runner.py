@@ -15,7 +15,8 @@ from pathlib import Path
 
 from searchapp.app import App
 from searchapp.embed.clip import Clip
-from searchapp.errors import ModelUnavailableError
+from searchapp.embed.text import SentenceTransformerEmbedder
+from searchapp.errors import ModelMismatchError, ModelUnavailableError
 from searchapp.extract import ExtractOptions
 from searchapp.extract.images import ImageLoader
 from searchapp.ingest.discover import FoundFile, discover
@@ -24,7 +25,7 @@ from searchapp.ingest.kinds import ImageFile, sort_files
 from searchapp.ingest.pipeline import Progress, TextIngestRun
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
 from searchapp.ingest.text import TextPreparer
-from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC
+from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC, VectorCollection
 
 _NO_CLIP = "no CLIP model (see the note above)"
 
@@ -51,8 +52,17 @@ def ingest(
     options: ExtractOptions | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    target: VectorCollection | None = None,
+    embedder: SentenceTransformerEmbedder | None = None,
 ) -> IngestSummary:
-    """Ingest ``files`` (documents and images); re-runs skip unchanged files."""
+    """Ingest ``files`` (documents and images); re-runs skip unchanged files.
+
+    ``target`` and ``embedder`` default to the text space's current collection
+    and the configured model; a re-index passes the new text collection it is
+    building and the model it builds it with. Such a run rebuilds the text
+    space only: documents are not written to the CLIP text space again (it did
+    not change), while images are, since their captions live in the text space.
+    """
     settings = app.settings
     options = options or ExtractOptions()
     sorted_files = sort_files(files)
@@ -60,17 +70,25 @@ def ingest(
         _Share(progress, 1.0).advance(sidecar.size, 0)
 
     wants_clip = bool(sorted_files.images) or (
-        bool(sorted_files.documents) and settings.clip_text_windows > 0
+        target is None and bool(sorted_files.documents) and settings.clip_text_windows > 0
     )
     clip, clip_problem = _load_clip(app) if wants_clip else (None, None)
     documents_in_clip = (
-        clip is not None and settings.clip_text_windows > 0 and bool(sorted_files.documents)
+        target is None
+        and clip is not None
+        and settings.clip_text_windows > 0
+        and bool(sorted_files.documents)
     )
 
-    embedder = app.embedders.text()
-    collection = app.store.collection(
+    embedder = embedder or app.embedders.text()
+    collection = target or app.store.collection(
         TEXT_SPEC, embedder.identity, model_setting="SEARCHAPP_TEXT_MODEL"
     )
+    if collection.identity != embedder.identity:
+        raise ModelMismatchError(
+            f"cannot write vectors of {embedder.identity.describe()} into "
+            f"{collection.physical_name}, built for {collection.identity.describe()}"
+        )
     text_preparer = TextPreparer(
         embedder,
         chunk_tokens=settings.chunk_tokens,

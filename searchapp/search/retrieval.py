@@ -41,7 +41,7 @@ def keyword_unavailable(collection: VectorCollection, server: ServerInfo) -> str
         )
     return (
         f"collection {collection.name!r} was built without a keyword index (its schema is "
-        "too old): run `searchapp reindex` to rebuild it"
+        "too old): run `searchapp reindex --re-embed` to rebuild it"
     )
 
 

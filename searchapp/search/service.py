@@ -10,7 +10,13 @@ import numpy as np
 
 from searchapp.config import Settings
 from searchapp.embed import Embedders
-from searchapp.errors import FeatureUnsupportedError, InvalidQueryError
+from searchapp.embed.text import SentenceTransformerEmbedder
+from searchapp.errors import (
+    FeatureUnsupportedError,
+    InvalidQueryError,
+    ModelMismatchError,
+    ModelUnavailableError,
+)
 from searchapp.search.cross_modal import CrossModalSearch
 from searchapp.search.filters import SearchFilters
 from searchapp.search.floor import RelevanceFloor
@@ -41,9 +47,39 @@ class SearchService:
         return RelevanceFloor(self._settings.min_relevance)
 
     def text_collection(self) -> VectorCollection | None:
-        embedder = self._embedders.text()
-        return self._store.find_collection(
-            TEXT_SPEC, embedder.identity, model_setting="SEARCHAPP_TEXT_MODEL"
+        """The text collection the alias points to now; None before the first ingest."""
+        return self._store.existing_collection(TEXT_SPEC)
+
+    def _query_embedder(
+        self, collection: VectorCollection
+    ) -> tuple[SentenceTransformerEmbedder, str | None]:
+        """The model that made ``collection``'s vectors, and a notice when it is not
+        the configured one.
+
+        Queries are embedded by the collection's own model, not blindly by the
+        configured one: after `searchapp reindex --text-model` switched the
+        alias, a running server keeps answering correctly without a restart.
+        """
+        recorded = collection.identity
+        try:
+            embedder = self._embedders.text_model(recorded.model_id)
+        except ModelUnavailableError as exc:
+            raise ModelUnavailableError(
+                f"the index {collection.name!r} was built by {recorded.model_id}, which "
+                f"cannot be loaded here: {exc}"
+            ) from exc
+        if embedder.identity != recorded:
+            raise ModelMismatchError(
+                f"the index {collection.name!r} holds vectors from {recorded.describe()}, "
+                f"but that model now loads as {embedder.identity.describe()}; re-index it "
+                "(`searchapp reindex --text-model ...`)"
+            )
+        if recorded.model_id == self._settings.text_model:
+            return embedder, None
+        return embedder, (
+            f"note: the index was built by {recorded.model_id} (not SEARCHAPP_TEXT_MODEL="
+            f"{self._settings.text_model}); queries use it. Set SEARCHAPP_TEXT_MODEL="
+            f"{recorded.model_id} so ingest uses it too."
         )
 
     def search(self, request: SearchRequest) -> SearchResult:
@@ -90,23 +126,25 @@ class SearchService:
         chosen = _retrieval(retrieval or self._settings.retrieval)
         self.floor.threshold(f"text-{chosen.value}", min_relevance)  # checked before any work
         expression = (filters or SearchFilters()).expression()
-        collection = self.text_collection()  # loads the model on first use: not timed
-        started = time.perf_counter()
+        collection = self.text_collection()
         result = SearchResult(query, "text", [], 0.0, k, offset, retrieval=chosen.value)
         if collection is None:
             notice = "nothing has been ingested yet: run `searchapp ingest PATH`"
-            return dataclasses.replace(result, took_ms=elapsed_ms(started), notice=notice)
-        notice = None
+            return dataclasses.replace(result, notice=notice)
+        embedder, model_notice = self._query_embedder(collection)  # loads on first use
+        notices = [model_notice] if model_notice else []
         if chosen is not Retrieval.DENSE and (
             reason := keyword_unavailable(collection, self._store.info)
         ):
             if retrieval is not None:  # asked for by name: say why it cannot be done
                 raise FeatureUnsupportedError(f"{reason}; or search with --retrieval dense")
-            chosen, notice = Retrieval.DENSE, f"searched by meaning only: {reason}"
+            chosen = Retrieval.DENSE
+            notices.append(f"searched by meaning only: {reason}")
         direction = f"text-{chosen.value}"
         floor = self.floor.threshold(direction, min_relevance)
+        started = time.perf_counter()
         if vector is None:
-            vector = self._embedders.text().embed([query])[0]
+            vector = embedder.embed([query])[0]
         text_query = TextQuery(query, vector)
         wanted = offset + k
         rows = retrieve(
@@ -124,7 +162,7 @@ class SearchService:
         ]
         kept = [hit for hit in hits if (hit.relevance or 0.0) >= floor]
         if hits and not kept:
-            notice = (
+            notices.append(
                 f"no results: the {len(hits)} closest documents are all below the relevance "
                 f"floor ({floor:g}); lower it (--min-relevance, min_relevance) to see them"
             )
@@ -132,7 +170,7 @@ class SearchService:
             result,
             hits=kept[offset:wanted],
             took_ms=elapsed_ms(started),
-            notice=notice,
+            notice="; ".join(notices) or None,
             retrieval=chosen.value,
             below_floor=len(hits) - len(kept),
         )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from searchapp.embed.base import ModelIdentity
+from searchapp.errors import StoreError
 from searchapp.store.errors import translated
 from searchapp.store.hybrid import Fusion, KeywordIndex
 from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
@@ -35,10 +37,14 @@ class IndexParams:
 
 
 class VectorCollection:
-    """One embedding space's collection, addressed by its alias.
+    """One physical collection of an embedding space, with the model that made it.
 
-    Reads and writes go through the alias (``<prefix>_<space>``), so a
-    re-index can point the alias at a new collection without callers noticing.
+    ``name`` is the space's alias (``<prefix>_<space>``), what users see;
+    reads and writes address ``physical_name`` (``<alias>_v<N>``), the
+    collection the alias pointed to when this handle was opened, so the
+    vectors a handle searches always match its ``identity``. The store
+    resolves the alias again on every open: after a re-index switched it,
+    new handles use the new collection.
     ``keywords`` is its BM25 index, None when it has none (a server older than
     Milvus 2.5, or a collection built before keyword search existed).
     """
@@ -74,14 +80,14 @@ class VectorCollection:
         """Insert rows, replacing any with the same id."""
         for start in range(0, len(rows), _WRITE_BATCH):
             with translated("write rows", self._uri):
-                self._client.upsert(self.name, list(rows[start : start + _WRITE_BATCH]))
+                self._client.upsert(self.physical_name, list(rows[start : start + _WRITE_BATCH]))
 
     def delete(self, expression: str) -> None:
         """Delete every row matching ``expression`` (never called with an empty one)."""
         if not expression:
             raise ValueError("refusing to delete with an empty filter")
         with translated("delete rows", self._uri):
-            self._client.delete(self.name, filter=expression)
+            self._client.delete(self.physical_name, filter=expression)
 
     def flush(self) -> None:
         """Seal what was written into a segment, so it is searched through its indexes.
@@ -93,14 +99,14 @@ class VectorCollection:
         segment, and Lite scores BM25 with per-segment statistics.
         """
         with translated("flush", self._uri):
-            self._client.flush(self.name)
+            self._client.flush(self.physical_name)
 
     # --- reads -------------------------------------------------------------
 
     def count(self, expression: str = "") -> int:
         with translated("count rows", self._uri):
             result = self._client.query(
-                self.name,
+                self.physical_name,
                 filter=expression,
                 output_fields=["count(*)"],
                 consistency_level="Strong",
@@ -108,40 +114,65 @@ class VectorCollection:
         return int(result[0]["count(*)"]) if result else 0
 
     def query(
-        self, expression: str, fields: Sequence[str], *, limit: int | None = None
+        self,
+        expression: str,
+        fields: Sequence[str],
+        *,
+        limit: int | None = None,
+        consistency: str = "Strong",
     ) -> list[dict[str, Any]]:
-        """Rows matching ``expression``, all of them unless ``limit`` is given."""
-        rows: list[dict[str, Any]] = []
-        with translated("read rows", self._uri):
-            if limit is not None:
+        """Rows matching ``expression``, all of them unless ``limit`` is given.
+
+        Strong sees every finished write, and costs a server up to one time tick
+        (~200 ms); pass ``consistency="Bounded"`` where a slightly stale answer
+        is harmless and the call is made per file.
+        """
+        if limit is not None:
+            with translated("read rows", self._uri):
                 return list(
                     self._client.query(
-                        self.name,
+                        self.physical_name,
                         filter=expression,
                         output_fields=list(fields),
                         limit=limit,
-                        consistency_level="Strong",
+                        consistency_level=consistency,
                     )
                 )
+        return [row for page in self.pages(expression, fields) for row in page]
+
+    def pages(
+        self, expression: str, fields: Sequence[str], *, page_size: int = _QUERY_PAGE
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every row matching ``expression``, a page at a time (fields may include the vector)."""
+        # Query iterators read a snapshot that, on servers which do not hand out
+        # one (Milvus 2.3), may lag the latest writes by up to a second; a Strong
+        # query first makes the query nodes catch up with every finished write.
+        self.count(expression)
+        with translated("read rows", self._uri):
             iterator = self._client.query_iterator(
-                self.name,
+                self.physical_name,
                 filter=expression,
                 output_fields=list(fields),
-                batch_size=_QUERY_PAGE,
+                batch_size=page_size,
                 consistency_level="Strong",
             )
-            try:
-                while page := iterator.next():
-                    rows.extend(page)
-            finally:
-                iterator.close()
-        return rows
+        try:
+            while True:
+                with translated("read rows", self._uri):
+                    page = iterator.next()
+                if not page:
+                    return
+                yield list(page)
+        finally:
+            iterator.close()
 
     def get(self, ids: Sequence[str], fields: Sequence[str]) -> list[dict[str, Any]]:
         if not ids:
             return []
         with translated("read rows", self._uri):
-            return list(self._client.get(self.name, ids=list(ids), output_fields=list(fields)))
+            return list(
+                self._client.get(self.physical_name, ids=list(ids), output_fields=list(fields))
+            )
 
     def search(
         self,
@@ -159,7 +190,7 @@ class VectorCollection:
         """
         with translated("search", self._uri):
             results = self._client.search(
-                self.name,
+                self.physical_name,
                 data=[np.asarray(v, dtype=np.float32).tolist() for v in vectors],
                 anns_field="vector",
                 limit=limit,
@@ -179,7 +210,7 @@ class VectorCollection:
         """
         with translated("search keywords", self._uri):
             [hits] = self._client.search(
-                self.name,
+                self.physical_name,
                 data=[terms],
                 anns_field=SPARSE_FIELD,
                 limit=limit,
@@ -225,7 +256,7 @@ class VectorCollection:
         )
         with translated("search (hybrid)", self._uri):
             [hits] = self._client.hybrid_search(
-                self.name,
+                self.physical_name,
                 [dense, keyword],
                 ranker=fusion.ranker(),
                 limit=limit,
@@ -233,6 +264,35 @@ class VectorCollection:
                 consistency_level=self._consistency,
             )
         return _rows(hits)
+
+    # --- upkeep ------------------------------------------------------------
+
+    def built_index(self) -> dict[str, Any]:
+        """The vector index as Milvus reports it (type, parameters, indexed rows)."""
+        with translated("describe the index", self._uri):
+            return dict(self._client.describe_index(self.physical_name, "vector"))
+
+    def seal(self, *, timeout: float = 3600.0) -> None:
+        """Persist what was written and wait until the vector index covers it.
+
+        A re-index calls this before switching the alias, so searches never
+        meet a half-indexed collection (a server indexes sealed segments in
+        the background; until then it searches them by brute force).
+        """
+        with translated("flush", self._uri):
+            self._client.flush(self.physical_name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            index = self.built_index()
+            if int(index.get("pending_index_rows", 0) or 0) == 0 and int(
+                index.get("indexed_rows", 0) or 0
+            ) >= int(index.get("total_rows", 0) or 0):
+                return
+            time.sleep(0.5)
+        raise StoreError(
+            f"Milvus has not finished indexing {self.physical_name} after {timeout:.0f}s; "
+            "check the server's index nodes"
+        )
 
     def _dense_params(self, ef: int, limit: int) -> dict[str, Any]:
         return {"metric_type": self.identity.metric, "params": {"ef": max(ef, limit)}}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlparse
 
 from searchapp.errors import StoreError, StoreUnavailableError
 
@@ -48,7 +50,26 @@ def unreachable_message(uri: str, detail: str) -> str:
             "Stop that process, or let searchapp share it through its local store "
             "process (the default URI does this)."
         )
+    if _port_open(uri):
+        return (
+            f"Milvus at {uri} answers but refused the connection ({detail}). Check "
+            "SEARCHAPP_MILVUS_TOKEN (or SEARCHAPP_MILVUS_USER/PASSWORD) and TLS: an "
+            "https:// URI, and SEARCHAPP_MILVUS_TLS_CA for a private CA."
+        )
     return (
         f"cannot reach Milvus at {uri} ({detail}). Check that the server is running "
         "and SEARCHAPP_MILVUS_URI points at it."
     )
+
+
+def _port_open(uri: str) -> bool:
+    """True when something listens at a server URI's host and port (Lite paths: False)."""
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("http", "https", "tcp") or not parsed.hostname:
+        return False
+    try:
+        port = parsed.port or (443 if parsed.scheme == "https" else 19530)
+        with socket.create_connection((parsed.hostname, port), timeout=1.0):
+            return True
+    except (OSError, ValueError):
+        return False

@@ -48,6 +48,14 @@ def all_of(*clauses: str | None) -> str:
     return " and ".join(f"({c})" for c in present)
 
 
+def any_of(*clauses: str) -> str:
+    """Disjunction of the non-empty clauses ("" when there are none)."""
+    present = [c for c in clauses if c]
+    if len(present) == 1:
+        return present[0]
+    return " or ".join(f"({c})" for c in present)
+
+
 def _literal(value: str | int | float) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from searchapp.config import Settings
 from searchapp.embed.base import ModelIdentity
-from searchapp.errors import ModelMismatchError, StoreError
+from searchapp.errors import FeatureUnsupportedError, ModelMismatchError, StoreError
 from searchapp.store.collection import IndexParams, KeywordIndex, VectorCollection
 from searchapp.store.errors import translated
 from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
@@ -50,7 +51,14 @@ class Store:
         self._settings = settings
         with translated("read the server version", uri):
             self.info = ServerInfo.parse(str(client.get_server_version()))
-        self._collections: dict[str, VectorCollection] = {}
+        try:
+            self.info.check_supported()
+        except FeatureUnsupportedError:
+            client.close()
+            raise
+        # Handles by physical collection name: a handle stays valid for the
+        # collection it names; which one an alias means is asked every time.
+        self._handles: dict[str, VectorCollection] = {}
 
     @classmethod
     def connect(cls, settings: Settings) -> Store:
@@ -89,45 +97,58 @@ class Store:
         self, spec: CollectionSpec, identity: ModelIdentity, *, model_setting: str, create: bool
     ) -> VectorCollection | None:
         alias = self.alias_for(spec)
-        cached = self._collections.get(alias)
-        if cached is not None and cached.identity == identity:
+        handle = self.existing_collection(spec)
+        if handle is not None:
+            _check_identity(alias, handle.identity, identity, model_setting)
             if create:  # about to be written: rows must fit its fields
-                _check_schema_current(alias, cached.schema_version)
-            return cached
+                _check_schema_current(alias, handle.schema_version)
+            return handle
+        if not create:
+            return None
+        physical = self.version_name(spec, 1)
+        self.create_physical(
+            physical,
+            spec,
+            identity,
+            IndexParams(self._settings.hnsw_m, self._settings.hnsw_ef_construction),
+        )
+        with translated(f"create alias {alias}", self.uri):
+            self._client.create_alias(physical, alias)
+        return self.physical_collection(spec, physical)
+
+    def existing_collection(self, spec: CollectionSpec) -> VectorCollection | None:
+        """The collection the space's alias points to now, as recorded; None if none.
+
+        One look-up per call, so a process notices a re-index at its next call.
+        """
+        alias = self.alias_for(spec)
         with translated(f"open collection {alias}", self.uri):
-            if self._client.has_collection(alias):
-                description = self._client.describe_collection(alias)
-                physical = description["collection_name"]
-                properties = description.get("properties", {})
-                _check_identity(alias, properties, identity, model_setting)
-                schema_version = properties.get(f"{_PROP}schema", "?")
-                if create:  # about to be written: rows must fit its fields
-                    _check_schema_current(alias, schema_version)
-                index = _recorded_index(properties)
-                keywords = _recorded_keywords(properties)
-            elif not create:
+            if not self._client.has_collection(alias):
                 return None
-            else:
-                physical = f"{alias}_v1"
-                index = IndexParams(self._settings.hnsw_m, self._settings.hnsw_ef_construction)
-                keywords = self.keyword_index_for(spec)
-                schema_version = SCHEMA_VERSION
-                self.create_physical(physical, spec, identity, index)
-                self._client.create_alias(physical, alias)
-            self._ensure_loaded(alias)
+            physical = self._client.describe_collection(alias)["collection_name"]
+        return self.physical_collection(spec, physical)
+
+    def physical_collection(self, spec: CollectionSpec, physical: str) -> VectorCollection:
+        """A handle on one physical collection (loaded for search), with its recorded model."""
+        cached = self._handles.get(physical)
+        if cached is not None:
+            return cached
+        with translated(f"open collection {physical}", self.uri):
+            properties = self._client.describe_collection(physical).get("properties", {})
+            self._ensure_loaded(physical)
         handle = VectorCollection(
             self._client,
             uri=self.uri,
-            alias=alias,
+            alias=self.alias_for(spec),
             physical_name=physical,
             spec=spec,
-            identity=identity,
-            index=index,
+            identity=recorded_identity(properties),
+            index=_recorded_index(properties),
             consistency=self._settings.search_consistency,
-            keywords=keywords,
-            schema_version=schema_version,
+            keywords=_recorded_keywords(properties),
+            schema_version=properties.get(f"{_PROP}schema", "?"),
         )
-        self._collections[alias] = handle
+        self._handles[physical] = handle
         return handle
 
     def keyword_index_for(self, spec: CollectionSpec) -> KeywordIndex | None:
@@ -136,27 +157,37 @@ class Store:
             return None
         return KeywordIndex(k1=self._settings.bm25_k1, b=self._settings.bm25_b)
 
-    def existing_collection(self, spec: CollectionSpec) -> VectorCollection | None:
-        """The space's collection as recorded, without a model to check against."""
+    # --- versions behind an alias (re-index) ----------------------------------
+
+    def version_name(self, spec: CollectionSpec, version: int) -> str:
+        return f"{self.alias_for(spec)}_v{version}"
+
+    def versions(self, spec: CollectionSpec) -> list[str]:
+        """The space's physical collections (``<alias>_v<N>``), oldest first."""
+        pattern = re.compile(re.escape(self.alias_for(spec)) + r"_v(\d+)")
+        with translated("list collections", self.uri):
+            names = self._client.list_collections()
+        found = [(int(m.group(1)), name) for name in names if (m := pattern.fullmatch(name))]
+        return [name for _, name in sorted(found)]
+
+    def next_version_name(self, spec: CollectionSpec) -> str:
+        numbers = [int(name.rsplit("_v", 1)[1]) for name in self.versions(spec)]
+        return self.version_name(spec, max(numbers, default=0) + 1)
+
+    def switch_alias(self, spec: CollectionSpec, physical: str) -> None:
+        """Point the space's alias at ``physical``: one atomic step for every reader."""
         alias = self.alias_for(spec)
-        with translated(f"open collection {alias}", self.uri):
-            if not self._client.has_collection(alias):
-                return None
-            description = self._client.describe_collection(alias)
-            self._ensure_loaded(alias)
-        properties = description.get("properties", {})
-        return VectorCollection(
-            self._client,
-            uri=self.uri,
-            alias=alias,
-            physical_name=description["collection_name"],
-            spec=spec,
-            identity=recorded_identity(properties),
-            index=_recorded_index(properties),
-            consistency=self._settings.search_consistency,
-            keywords=_recorded_keywords(properties),
-            schema_version=properties.get(f"{_PROP}schema", "?"),
-        )
+        with translated(f"switch alias {alias} to {physical}", self.uri):
+            self._client.alter_alias(physical, alias)
+
+    def drop_physical(self, spec: CollectionSpec, physical: str) -> None:
+        """Drop a physical collection the space's alias does not point to."""
+        current = self.existing_collection(spec)
+        if current is not None and current.physical_name == physical:
+            raise StoreError(f"refusing to drop {physical}: the alias {current.name} uses it")
+        with translated(f"drop collection {physical}", self.uri):
+            self._client.drop_collection(physical)
+        self._handles.pop(physical, None)
 
     def create_physical(
         self, name: str, spec: CollectionSpec, identity: ModelIdentity, index: IndexParams
@@ -170,8 +201,8 @@ class Store:
         keywords = self.keyword_index_for(spec)
         with translated(f"create collection {name}", self.uri):
             if self._client.has_collection(name):
-                description = self._client.describe_collection(name)
-                _check_identity(name, description.get("properties", {}), identity, "")
+                properties = self._client.describe_collection(name).get("properties", {})
+                _check_identity(name, recorded_identity(properties), identity, "")
                 return
             index_params = self._client.prepare_index_params()
             index_params.add_index(
@@ -277,6 +308,20 @@ def _recorded_index(properties: dict[str, str]) -> IndexParams:
         raise StoreError("a collection has no readable index record") from exc
 
 
+def _check_identity(
+    name: str, recorded: ModelIdentity, wanted: ModelIdentity, model_setting: str
+) -> None:
+    if recorded == wanted:
+        return
+    hint = f"set {model_setting}={recorded.model_id} to use it, or " if model_setting else ""
+    raise ModelMismatchError(
+        f"collection {name!r} holds vectors from {recorded.describe()}, but the configured "
+        f"model is {wanted.describe()}. Vectors of different models cannot be searched "
+        f"together: {hint}set SEARCHAPP_COLLECTION_PREFIX to build a separate index with "
+        "the new model."
+    )
+
+
 def _recorded_keywords(properties: dict[str, str]) -> KeywordIndex | None:
     """The collection's BM25 index, None when it has none (old server or old schema)."""
     recorded = json.loads(properties.get(f"{_PROP}keywords", "null"))
@@ -288,21 +333,6 @@ def _check_schema_current(name: str, recorded: str) -> None:
         raise StoreError(
             f"collection {name!r} was created by an older searchapp (schema {recorded}, now "
             f"{SCHEMA_VERSION}: text chunks gained a keyword index). Its schema is too old "
-            "to add to: run `searchapp reindex` to rebuild it, or set "
+            "to add to: run `searchapp reindex --re-embed` to rebuild it, or set "
             "SEARCHAPP_COLLECTION_PREFIX to build a new index."
         )
-
-
-def _check_identity(
-    name: str, properties: dict[str, str], wanted: ModelIdentity, model_setting: str
-) -> None:
-    recorded = recorded_identity(properties)
-    if recorded == wanted:
-        return
-    hint = f"set {model_setting}={recorded.model_id} to use it, or " if model_setting else ""
-    raise ModelMismatchError(
-        f"collection {name!r} holds vectors from {recorded.describe()}, but the configured "
-        f"model is {wanted.describe()}. Vectors of different models cannot be searched "
-        f"together: {hint}set SEARCHAPP_COLLECTION_PREFIX to build a separate index with "
-        "the new model."
-    )

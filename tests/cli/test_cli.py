@@ -14,15 +14,23 @@ runner = CliRunner()
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "images"
 
 
+@pytest.fixture
+def any_env(backend_env, tmp_path: Path) -> Path:
+    """Like ``env``, on Milvus Lite and on the real server."""
+    return tmp_path
+
+
 def test_help_explains_every_command() -> None:
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("ingest", "search", "stats", "eval"):
+    for command in ("ingest", "search", "stats", "reindex", "doctor", "eval"):
         assert command in result.output
     for command, phrase in (
         ("ingest", "Unchanged files are skipped"),
         ("search", "--json"),
         ("stats", "HNSW"),
+        ("reindex", "--keep-old"),
+        ("doctor", "Exits 1 when an essential check fails"),
         ("search", "--retrieval"),
         ("eval", "BEIR layout"),
     ):
@@ -38,8 +46,8 @@ def test_missing_path_is_a_one_line_error(env: Path) -> None:
 
 @pytest.mark.integration
 @pytest.mark.model
-def test_ingest_search_stats(env: Path) -> None:
-    docs = env / "docs"
+def test_ingest_search_stats(any_env: Path) -> None:
+    docs = any_env / "docs"
     docs.mkdir()
     (docs / "volcano.md").write_text(
         "# Volcanoes\n\nMagma rises through the crust and erupts as lava and ash."
@@ -101,7 +109,7 @@ def test_unreachable_store_exits_non_zero(env: Path, monkeypatch: pytest.MonkeyP
 
 @pytest.mark.integration
 @pytest.mark.model
-def test_search_before_ingest_says_so(env: Path) -> None:
+def test_search_before_ingest_says_so(any_env: Path) -> None:
     result = runner.invoke(cli, ["search", "anything"])
     assert result.exit_code == 0
     assert "nothing has been ingested yet" in result.stdout

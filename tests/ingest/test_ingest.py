@@ -1,4 +1,5 @@
-"""Text ingest into a temporary Milvus Lite store: outcomes, reasons, keys, re-runs."""
+"""Text ingest on both backends (Milvus Lite, a real server): outcomes, reasons, keys,
+re-runs, updates and deletes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from searchapp.store.filters import equals
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
 SCIFACT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "scifact"
+
+
+@pytest.fixture
+def app(backend_app):
+    """Every test here runs on Milvus Lite and on the real server."""
+    return backend_app
 
 
 def write_tree(root: Path) -> dict[str, Path]:

@@ -1,5 +1,6 @@
 """Search finds documents by meaning: queries that share no content word with their
-target document still put it in the top 3 (sample data, real MiniLM, Milvus Lite)."""
+target document still put it in the top 3 (sample data, real MiniLM), on Milvus Lite
+and on a real Milvus server."""
 
 from __future__ import annotations
 
@@ -8,10 +9,22 @@ from pathlib import Path
 
 import pytest
 
+from searchapp.app import App
+from searchapp.ingest import Outcome, ingest, scan
+
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
 REPO = Path(__file__).resolve().parents[2]
 QUERIES = json.loads((REPO / "tests" / "fixtures" / "paraphrase_queries.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sample_app(module_backend_settings, embedders):
+    application = App(module_backend_settings, embedders=embedders)
+    summary = ingest(application, scan([REPO / "data"]).files)
+    assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
+    yield application
+    application.close()
 
 
 def test_there_are_enough_queries() -> None:

@@ -1,4 +1,5 @@
-"""Literals written into Milvus expressions denote exactly the value, whatever it holds."""
+"""Literals written into Milvus expressions denote exactly the value, whatever it holds,
+on Milvus Lite and on a real server."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from searchapp.embed import ModelIdentity
 from searchapp.errors import InvalidQueryError
 from searchapp.search.filters import SearchFilters
 from searchapp.store import TEXT_SPEC, Store
-from searchapp.store.filters import all_of, contains, equals, is_in, string_literal
+from searchapp.store.filters import all_of, any_of, contains, equals, is_in, string_literal
 
 NASTY = [
     "plain",
@@ -32,6 +33,8 @@ def test_string_literal_escapes() -> None:
     assert all_of("a", "", None, "b") == "(a) and (b)"
     assert all_of("a") == "a"
     assert all_of() == ""
+    assert any_of("a", "", "b") == "(a) or (b)"
+    assert any_of("a") == "a"
     assert is_in("ext", ["pdf", 'm"d']) == 'ext in ["pdf", "m\\"d"]'
 
 
@@ -56,8 +59,8 @@ def _row(i: int, source: str) -> dict:
 
 
 @pytest.fixture
-def collection(settings):
-    store = Store.connect(settings)
+def collection(backend_settings):
+    store = Store.connect(backend_settings)
     handle = store.collection(TEXT_SPEC, ModelIdentity("test-model", 4), model_setting="X")
     handle.upsert([_row(i, value) for i, value in enumerate(NASTY)])
     yield handle

@@ -1,0 +1,118 @@
+"""`searchapp doctor` explains a healthy set-up, and what to fix in a broken one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from searchapp.cli import app as cli
+from searchapp.config import DEFAULT_TEXT_MODEL
+from searchapp.doctor import Status, run_checks
+from searchapp.embed import ModelIdentity
+from searchapp.store import TEXT_SPEC, IndexParams, Store
+
+runner = CliRunner()
+MINILM = ModelIdentity(DEFAULT_TEXT_MODEL, 384)
+
+
+def one_row() -> dict:
+    return {
+        "id": "a",
+        "source": "/notes/a.txt",
+        "folders": ["/", "/notes"],
+        "record_id": "",
+        "title": "a",
+        "media_type": "text/plain",
+        "ext": "txt",
+        "mtime": 0.0,
+        "sha256": "s",
+        "metadata": {},
+        "chunk_index": 0,
+        "char_start": 0,
+        "char_end": 1,
+        "text": "a",
+        "vector": np.full(384, 0.05, dtype=np.float32).tolist(),
+    }
+
+
+def by_name(checks) -> dict:
+    return {check.name: check for check in checks}
+
+
+@pytest.mark.integration
+@pytest.mark.model
+def test_healthy_store_passes_every_check(backend_env, backend) -> None:
+    store = Store.connect(backend_env)
+    store.collection(TEXT_SPEC, MINILM, model_setting="X").upsert([one_row()])
+    store.close()
+
+    result = runner.invoke(cli, ["doctor"])
+    assert result.exit_code == 0, result.output
+    kind = "Milvus Lite milvus_lite-" if backend == "lite" else "Milvus server v2.3.5"
+    assert f"ok    store: {kind}" in result.output
+    bm25 = "yes" if backend == "lite" else "no"
+    assert f"BM25 keyword search: {bm25}" in result.output
+    prefix = backend_env.collection_prefix
+    assert f"ok    collection text: {prefix}_text -> {prefix}_text_v1: 1 rows" in result.output
+    assert "index HNSW M=16 efConstruction=200" in result.output
+    assert f"ok    text model {DEFAULT_TEXT_MODEL}: loads offline" in result.output
+    assert "ok    state folder" in result.output and "is writable" in result.output
+    assert "all essential checks passed" in result.output
+
+    as_json = runner.invoke(cli, ["doctor", "--json"])
+    report = json.loads(as_json.stdout)
+    assert report["healthy"] is True
+    assert {c["check"] for c in report["checks"]} >= {"settings", "store", "collection text"}
+
+
+@pytest.mark.model
+def test_unreachable_store_fails_and_exits_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchapp.config import get_settings
+
+    monkeypatch.setenv("SEARCHAPP_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("SEARCHAPP_MILVUS_URI", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    result = runner.invoke(cli, ["doctor"])
+    get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "fail  store: cannot reach Milvus at http://127.0.0.1:9" in result.output
+    assert "ok    text model" in result.output  # the other checks still ran
+    assert "1 essential check(s) failed" in result.output
+
+
+@pytest.mark.integration
+@pytest.mark.model
+def test_model_mismatch_and_unused_versions_are_warnings(settings, embedders) -> None:
+    store = Store.connect(settings)
+    other = ModelIdentity("/models/other-minilm", 384)
+    store.collection(TEXT_SPEC, other, model_setting="X")
+    store.create_physical("searchapp_text_v2", TEXT_SPEC, other, IndexParams(8, 64))
+    store.close()
+
+    checks = by_name(run_checks(settings, embedders))
+    collection = checks["collection text"]
+    assert collection.status is Status.WARN and not collection.failed
+    assert "SEARCHAPP_TEXT_MODEL=/models/other-minilm" in collection.detail
+    assert "unused versions searchapp_text_v2" in collection.detail
+    assert "searchapp reindex --drop-unused" in collection.detail
+    # The recorded model is checked too: searches would load it.
+    assert checks["text model /models/other-minilm"].status is Status.FAIL
+    assert checks[f"text model {DEFAULT_TEXT_MODEL}"].status is Status.OK
+    assert checks["image model"].status is Status.SKIP
+
+
+@pytest.mark.model
+def test_unwritable_state_folder_fails(tmp_path: Path, settings, embedders) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    broken = settings.model_copy(update={"state_dir": blocker / "state"})
+    checks = by_name(run_checks(broken, embedders))
+    assert checks["state folder"].status is Status.FAIL
+    assert "SEARCHAPP_STATE_DIR" in checks["state folder"].detail
+    assert checks["state folder"].failed
