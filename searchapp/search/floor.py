@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from searchapp.config import DEFAULT_TEXT_MODEL
 from searchapp.errors import ConfigError, InvalidQueryError
 
 
@@ -35,22 +36,28 @@ class Calibration:
 
 @dataclass(frozen=True)
 class Direction:
-    """A search direction's calibration and its default floor."""
+    """A search direction's calibration, the model it was fitted for, and its default floor.
+
+    Another model's similarities mean something else: its hits get no relevance
+    and no floor until it is calibrated in turn.
+    """
 
     calibration: Calibration
     default_floor: float
+    model_id: str | None = None  # None: any model
 
 
 # MiniLM cosine -> P(relevant), fitted on the top-10 dense hits of SciFact's test
 # queries (bench/relevance_floor.py). SciFact judges ~1 abstract per query, so
 # the curve is conservative: 0.5 only at cosine 0.76, 0.005 at 0.32.
 _MINILM = Calibration(slope=12.14, intercept=-9.19)
+_MINILM_ID = DEFAULT_TEXT_MODEL
 
 DIRECTIONS: Mapping[str, Direction] = MappingProxyType(
     {
-        "text-dense": Direction(_MINILM, default_floor=0.005),
-        "text-keyword": Direction(_MINILM, default_floor=0.005),
-        "text-hybrid": Direction(_MINILM, default_floor=0.005),
+        "text-dense": Direction(_MINILM, default_floor=0.005, model_id=_MINILM_ID),
+        "text-keyword": Direction(_MINILM, default_floor=0.005, model_id=_MINILM_ID),
+        "text-hybrid": Direction(_MINILM, default_floor=0.005, model_id=_MINILM_ID),
     }
 )
 
@@ -74,8 +81,14 @@ class RelevanceFloor:
         self._overrides = dict(overrides)
         self._directions = directions
 
-    def relevance(self, direction: str, similarity: float) -> float:
-        return self._directions[direction].calibration.relevance(similarity)
+    def relevance(
+        self, direction: str, similarity: float, model_id: str | None = None
+    ) -> float | None:
+        """The calibrated relevance; None when ``model_id`` is not the calibrated model."""
+        known = self._directions[direction]
+        if known.model_id is not None and model_id is not None and model_id != known.model_id:
+            return None
+        return known.calibration.relevance(similarity)
 
     def threshold(self, direction: str, requested: float | None = None) -> float:
         """The floor for one search: ``requested`` if given, else the configured one."""

@@ -138,8 +138,9 @@ class SearchService:
         ):
             if retrieval is not None:  # asked for by name: say why it cannot be done
                 raise FeatureUnsupportedError(f"{reason}; or search with --retrieval dense")
+            # The configured default: search by meaning, as every search did before
+            # keyword search existed (`searchapp doctor` reports the missing BM25).
             chosen = Retrieval.DENSE
-            notices.append(f"searched by meaning only: {reason}")
         direction = f"text-{chosen.value}"
         floor = self.floor.threshold(direction, min_relevance)
         started = time.perf_counter()
@@ -156,11 +157,15 @@ class SearchService:
             expression=expression,
             settings=self._settings,
         )
+        model_id = collection.identity.model_id
         hits = [
-            text_hit(row, query, self.floor.relevance(direction, similarity(row, text_query)))
+            text_hit(
+                row, query, self.floor.relevance(direction, similarity(row, text_query), model_id)
+            )
             for row in best_per_document(rows)
         ]
-        kept = [hit for hit in hits if (hit.relevance or 0.0) >= floor]
+        # A hit without a relevance (a model the floor is not calibrated for) is kept.
+        kept = [hit for hit in hits if hit.relevance is None or hit.relevance >= floor]
         if hits and not kept:
             notices.append(
                 f"no results: the {len(hits)} closest documents are all below the relevance "

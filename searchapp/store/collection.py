@@ -74,10 +74,24 @@ class VectorCollection:
         self.keywords = keywords
         self.schema_version = schema_version
 
+    @property
+    def stored_fields(self) -> list[str]:
+        """The spec's scalar fields this collection has (no keyword field without BM25)."""
+        if self.keywords is None:
+            return [f for f in self.spec.field_names if f != self.spec.keyword_field]
+        return self.spec.field_names
+
     # --- writes ------------------------------------------------------------
 
     def upsert(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert rows, replacing any with the same id."""
+        """Insert rows, replacing any with the same id.
+
+        Without a keyword index (an old server) the keyword field does not exist:
+        it is left out of the rows.
+        """
+        if self.keywords is None and self.spec.keyword_field is not None:
+            unused = self.spec.keyword_field
+            rows = [{k: v for k, v in row.items() if k != unused} for row in rows]
         for start in range(0, len(rows), _WRITE_BATCH):
             with translated("write rows", self._uri):
                 self._client.upsert(self.physical_name, list(rows[start : start + _WRITE_BATCH]))

@@ -49,7 +49,8 @@ class CollectionSpec:
     """The fields of one space's collection; the vector field is always ``vector``.
 
     ``keyword_field`` names a VARCHAR field that Milvus can index for BM25
-    keyword search (into the sparse field ``sparse``), where the server can.
+    keyword search (into the sparse field ``sparse``), where the server can;
+    elsewhere the collection has no such field.
     """
 
     space: str
@@ -72,6 +73,8 @@ class CollectionSpec:
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=ID_LENGTH)
         analysed = self.keyword_field if keywords else None
         for scalar in self.fields:
+            if scalar.name == self.keyword_field and not keywords:
+                continue  # an old server: no keyword index, so no field to feed one
             if scalar.name == analysed:
                 # A default, so writers that know nothing of keywords still fit.
                 scalar.add_to(

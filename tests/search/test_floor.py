@@ -42,3 +42,10 @@ def test_a_new_direction_plugs_in() -> None:
     floor = RelevanceFloor({}, directions)
     assert floor.threshold("text-to-image") == 0.3
     assert floor.relevance("text-to-image", 0.3) > floor.relevance("text-to-image", 0.2)
+
+
+def test_another_model_gets_no_relevance() -> None:
+    floor = RelevanceFloor({})
+    model = DIRECTIONS["text-dense"].model_id
+    assert floor.relevance("text-dense", 0.5, model) is not None
+    assert floor.relevance("text-dense", 0.5, "someone/other-model") is None

@@ -97,8 +97,9 @@ def test_a_server_without_bm25_searches_dense_and_says_why(settings, embedders, 
     assert application.store.existing_collection(TEXT_SPEC).keywords is None
     with pytest.raises(FeatureUnsupportedError, match=r"need Milvus >= 2\.5"):
         application.search.search_text("XJ-9000", retrieval="keyword")
+    # The default (hybrid) quietly searches by meaning, as before keyword search.
     fallback = application.search.search_text("red planet", min_relevance=0)
-    assert fallback.retrieval == "dense" and "searched by meaning only" in fallback.notice
+    assert fallback.retrieval == "dense" and fallback.notice is None
     assert names(fallback)[0] == "mars.md"
     application.close()
 
