@@ -70,3 +70,10 @@ class InvalidQueryError(SearchappError):
 
 class NotFoundError(SearchappError):
     """An item id does not exist in the store."""
+
+
+# --- evaluation ------------------------------------------------------------
+
+
+class DatasetError(SearchappError):
+    """An evaluation dataset is missing files or is not in the BEIR layout."""

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from searchapp.cli.doctor import doctor_command
+from searchapp.cli.eval import eval_command
 from searchapp.cli.ingest import ingest_command
 from searchapp.cli.output import command_errors, out, quiet_third_party_logs
 from searchapp.cli.reindex import reindex_command
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.command("ingest")(ingest_command)
 app.command("search")(search_command)
 app.command("stats")(stats_command)
+app.command("eval")(eval_command)
 app.command("reindex")(reindex_command)
 app.command("doctor")(doctor_command)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,7 @@ import typer
 
 from searchapp.cli.output import command_errors, out
 from searchapp.errors import InvalidQueryError
-from searchapp.search import MAX_K, Mode, SearchRequest, SearchResult
+from searchapp.search import MAX_K, Mode, Retrieval, SearchRequest, SearchResult
 from searchapp.search.cross_modal import is_item_id
 
 _IMAGE_MODES = (Mode.IMAGE, Mode.IMAGE_TO_TEXT)
@@ -41,12 +42,33 @@ def search_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print hits as JSON (a stable shape; see README).")
     ] = False,
+    retrieval: Annotated[
+        Retrieval | None,
+        typer.Option(
+            help="dense: by meaning; keyword: by words (BM25); hybrid: both, fused. "
+            "Default: SEARCHAPP_RETRIEVAL (hybrid)."
+        ),
+    ] = None,
+    min_relevance: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Drop hits whose calibrated relevance (0-1) is lower; 0 shows every hit. "
+            "Default: the measured floor of the retrieval (see README).",
+        ),
+    ] = None,
 ) -> None:
-    """Search ingested documents and images by meaning (not just by matching words)."""
+    """Search ingested documents and images by meaning, and documents also by words.
+
+    Text queries use hybrid retrieval (meaning and words, fused) by default.
+    """
     from searchapp.app import App
 
     with command_errors():
         request = _request(query, mode, k, offset)
+        if mode is Mode.TEXT:
+            request = replace(request, retrieval=retrieval, min_relevance=min_relevance)
         app = App()
         try:
             result = app.search.search(request)
@@ -84,8 +106,10 @@ def _print_hits(result: SearchResult) -> None:
         return
     for rank, hit in enumerate(result.hits, start=result.offset + 1):
         where = hit.source + (f"#{hit.record_id}" if hit.record_id else "")
+        rated = "" if hit.relevance is None else f"relevance {hit.relevance:.2f}, "
         out.print(
-            f"[bold]{rank}. {_escape(hit.title or '(untitled)')}[/]  [dim]score {hit.score:.3f}[/]"
+            f"[bold]{rank}. {_escape(hit.title or '(untitled)')}[/]  "
+            f"[dim]{rated}score {hit.score:.3f}[/]"
         )
         out.print(f"   {where}", markup=False, style="cyan")
         if hit.image is not None:
@@ -96,7 +120,9 @@ def _print_hits(result: SearchResult) -> None:
             )
         if hit.snippet:
             out.print("   " + " ".join(hit.snippet.split()), markup=False)
-    out.print(f"[dim]{len(result.hits)} hits in {result.took_ms:.0f} ms[/]")
+    hidden = f", {result.below_floor} below the relevance floor" if result.below_floor else ""
+    how = f" ({result.retrieval}{hidden})" if result.retrieval else ""
+    out.print(f"[dim]{len(result.hits)} hits{how} in {result.took_ms:.0f} ms[/]")
 
 
 def _escape(text: str) -> str:

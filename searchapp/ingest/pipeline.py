@@ -121,15 +121,18 @@ class TextIngestRun:
     def _write_batch(self) -> None:
         """Embed and write the next batch of queued rows, oldest files first."""
         batch: list[dict[str, Any]] = []
+        inputs: list[str] = []
         owners: list[tuple[_Pending, int]] = []
         for pending in self._queue:
             room = self._batch_rows - len(batch)
             if room <= 0:
                 break
-            take = pending.prepared.rows[pending.written : pending.written + room]
-            batch.extend(take)
-            owners.append((pending, len(take)))
-        vectors = self._embed([row["text"] for row in batch])
+            take = slice(pending.written, pending.written + room)
+            rows = pending.prepared.rows[take]
+            batch.extend(rows)
+            inputs.extend(pending.prepared.inputs[take])
+            owners.append((pending, len(rows)))
+        vectors = self._embed(inputs)
         for row, vector in zip(batch, vectors, strict=True):
             row["vector"] = vector.tolist()
         self._collection.upsert(batch)
@@ -170,3 +173,4 @@ class TextIngestRun:
             )
             # The rows are written; free them (a big record file holds thousands).
             prepared.rows.clear()
+            prepared.inputs.clear()

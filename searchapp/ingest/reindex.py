@@ -206,7 +206,7 @@ def copy_rows(
     on_rows: Callable[[int], None] | None = None,
 ) -> int:
     """Copy every row, vector included, from ``source`` into ``target``."""
-    fields = ["id", *source.spec.field_names, "vector"]
+    fields = ["id", *source.stored_fields, "vector"]
     copied = 0
     for page in source.pages("", fields):
         target.upsert(page)

@@ -17,6 +17,7 @@ from typing import Any
 
 from searchapp.chunking import Chunk
 from searchapp.extract import TextDocument, file_type
+from searchapp.keywords import analyze
 from searchapp.store.schema import MAX_DEPTH, PATH_LENGTH, SHORT_LENGTH, TEXT_LENGTH, TITLE_LENGTH
 
 
@@ -53,9 +54,15 @@ def source_fields(document: TextDocument, *, mtime: float, sha256: str) -> dict[
     }
 
 
-def chunk_row(document: TextDocument, chunk: Chunk, shared: dict[str, Any]) -> dict[str, Any]:
-    """A text row without its vector (the embed stage adds ``vector``)."""
-    return {
+def chunk_row(
+    document: TextDocument, chunk: Chunk, shared: dict[str, Any], keywords: str | None = None
+) -> dict[str, Any]:
+    """A text row without its vector (the embed stage adds ``vector``).
+
+    ``keywords`` (for the text space: what the model reads, the chunk perhaps
+    after its title) becomes ``keyword_text``, its analysed words for BM25.
+    """
+    row = {
         "id": row_id(document.key, chunk.index),
         **shared,
         "chunk_index": chunk.index,
@@ -63,3 +70,6 @@ def chunk_row(document: TextDocument, chunk: Chunk, shared: dict[str, Any]) -> d
         "char_end": chunk.end,
         "text": fit(chunk.text, TEXT_LENGTH),
     }
+    if keywords is not None:
+        row["keyword_text"] = fit(analyze(keywords), TEXT_LENGTH)
+    return row

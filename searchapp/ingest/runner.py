@@ -94,6 +94,8 @@ def ingest(
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         options=options,
+        chunk_title=settings.chunk_title,
+        keywords=True,
     )
     summary = TextIngestRun(
         collection,
@@ -136,6 +138,8 @@ def ingest(
         ).run(sorted_files.images)
         summary.results.extend(images.results)
         summary.rows_written.update(images.rows_written)
+    if summary.rows_written["text"]:
+        collection.flush()  # see VectorCollection.flush: Lite searches unflushed rows slowly
     return summary.finish()
 
 

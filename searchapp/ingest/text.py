@@ -11,6 +11,7 @@ from searchapp.errors import ExtractError, FileSkipped
 from searchapp.extract import ExtractOptions, TextDocument, extract_text
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.rows import chunk_row, source_fields
+from searchapp.ingest.titles import TitlePrefixer
 from searchapp.store.schema import PATH_LENGTH
 
 _HASH_BLOCK = 1 << 20
@@ -18,11 +19,16 @@ _HASH_BLOCK = 1 << 20
 
 @dataclass
 class PreparedFile:
-    """A file read, extracted and chunked: its rows wait for their vectors."""
+    """A file read, extracted and chunked: its rows wait for their vectors.
+
+    ``inputs[i]`` is what the model embeds for ``rows[i]``: the chunk, with its
+    title in front when titles are prefixed (the row's ``text`` stays the chunk).
+    """
 
     found: FoundFile
     sha256: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -67,6 +73,8 @@ class TextPreparer:
         chunk_overlap: int,
         options: ExtractOptions,
         max_chunks: int | None = None,
+        chunk_title: bool = False,
+        keywords: bool = False,
     ) -> None:
         self._tokenizer = embedder.tokenizer
         # Never more pieces than the model reads: a bigger setting would be truncated.
@@ -74,6 +82,8 @@ class TextPreparer:
         self._overlap = min(chunk_overlap, self._max_tokens // 2)
         self._options = options
         self._max_chunks = max_chunks  # per document, from its start (None: all)
+        self._titles = TitlePrefixer(self._tokenizer, self._max_tokens) if chunk_title else None
+        self._keywords = keywords  # rows carry keyword_text (the text space's BM25 input)
 
     def prepare(self, found: FoundFile, sha256: str) -> PreparedFile:
         """Rows (without vectors) for every chunk of every document in the file.
@@ -86,7 +96,11 @@ class TextPreparer:
         for document in extract_text(
             found.path, self._options, on_warning=prepared.warnings.append
         ):
-            prepared.rows.extend(self.document_rows(document, mtime=found.mtime, sha256=sha256))
+            for row, model_input in self.document_chunks(
+                document, mtime=found.mtime, sha256=sha256
+            ):
+                prepared.rows.append(row)
+                prepared.inputs.append(model_input)
         if not prepared.rows:
             raise FileSkipped("no text found")
         return prepared
@@ -95,6 +109,21 @@ class TextPreparer:
         self, document: TextDocument, *, mtime: float, sha256: str
     ) -> list[dict[str, Any]]:
         """Rows (without vectors) for the chunks of one document."""
+        return [row for row, _ in self.document_chunks(document, mtime=mtime, sha256=sha256)]
+
+    def document_chunks(
+        self, document: TextDocument, *, mtime: float, sha256: str
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Each chunk's row (without its vector) and what the model reads for it."""
         shared = source_fields(document, mtime=mtime, sha256=sha256)
-        chunks = chunk_text(document.text, self._tokenizer, self._max_tokens, self._overlap)
-        return [chunk_row(document, chunk, shared) for chunk in chunks[: self._max_chunks]]
+        title = self._titles.title(document.title) if self._titles else None
+        # The title's word pieces come out of the chunk's share of the window.
+        budget = self._max_tokens - (title.tokens if title else 0)
+        overlap = min(self._overlap, budget // 2)
+        chunks = chunk_text(document.text, self._tokenizer, budget, overlap)
+        rows = []
+        for chunk in chunks[: self._max_chunks]:
+            model_input = title.prefix(chunk.text) if title else chunk.text
+            keywords = model_input if self._keywords else None
+            rows.append((chunk_row(document, chunk, shared, keywords), model_input))
+        return rows

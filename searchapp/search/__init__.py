@@ -1,7 +1,7 @@
 """Search: one service for every caller, its filters and its results."""
 
 from searchapp.search.filters import SearchFilters
-from searchapp.search.request import Mode, SearchRequest
+from searchapp.search.request import Mode, Retrieval, SearchRequest
 from searchapp.search.results import Hit, SearchResult
 from searchapp.search.service import MAX_K, SearchService
 
@@ -9,6 +9,7 @@ __all__ = [
     "MAX_K",
     "Hit",
     "Mode",
+    "Retrieval",
     "SearchFilters",
     "SearchRequest",
     "SearchResult",

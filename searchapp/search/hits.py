@@ -46,7 +46,7 @@ def best_per_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return best
 
 
-def text_hit(row: dict[str, Any], query: str) -> Hit:
+def text_hit(row: dict[str, Any], query: str, relevance: float | None = None) -> Hit:
     """A chunk's hit; an image's caption chunk also carries the image's facts."""
     snippet = choose_snippet(row["text"], query)
     metadata = row.get("metadata") or {}
@@ -64,6 +64,7 @@ def text_hit(row: dict[str, Any], query: str) -> Hit:
         mtime=float(row["mtime"]),
         metadata=metadata,
         image=ImageInfo.from_metadata(metadata),
+        relevance=relevance,
     )
 
 

@@ -17,12 +17,22 @@ class Mode(StrEnum):
     IMAGE_TO_TEXT = "image-to-text"  # image query -> documents and captions (CLIP)
 
 
+class Retrieval(StrEnum):
+    """How a text query finds documents."""
+
+    DENSE = "dense"  # by meaning: nearest MiniLM vectors
+    KEYWORD = "keyword"  # by words: BM25 over the analysed chunk text
+    HYBRID = "hybrid"  # both, fused by Milvus
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     """A query and how to run it.
 
     Text modes take ``text``; image modes take ``image`` (the bytes of an
     uploaded or local image) or ``item_id`` (an ingested item, "more like this").
+    ``retrieval`` (text mode) and ``min_relevance`` (the relevance floor, 0
+    turns it off) default to the settings when None.
     """
 
     mode: Mode = Mode.TEXT
@@ -32,3 +42,5 @@ class SearchRequest:
     k: int = 10
     offset: int = 0
     filters: SearchFilters = field(default_factory=SearchFilters)
+    retrieval: Retrieval | None = None
+    min_relevance: float | None = None

@@ -40,7 +40,12 @@ class ImageInfo:
 
 @dataclass(frozen=True)
 class Hit:
-    """One document (its best-matching chunk) or one image found by a search."""
+    """One document (its best-matching chunk) or one image found by a search.
+
+    ``score`` is the retrieval's own (cosine, BM25 or fused: comparable within
+    one result list only); ``relevance`` is calibrated, 0-1, comparable across
+    queries and retrievals: the relevance floor applies to it.
+    """
 
     id: str
     score: float
@@ -55,12 +60,14 @@ class Hit:
     mtime: float = 0.0
     metadata: dict[str, Any] = field(default_factory=dict)
     image: ImageInfo | None = None  # set when the hit is an image (or an image's caption)
+    relevance: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The stable JSON shape of `searchapp search --json` (see README)."""
         return {
             "id": self.id,
             "score": round(self.score, 6),
+            "relevance": None if self.relevance is None else round(self.relevance, 4),
             "source": self.source,
             "record_id": self.record_id,
             "title": self.title,
@@ -80,6 +87,8 @@ class SearchResult:
     k: int
     offset: int
     notice: str | None = None  # e.g. "nothing has been ingested yet"
+    retrieval: str | None = None  # dense, keyword or hybrid, for text searches
+    below_floor: int = 0  # hits dropped by the relevance floor
 
 
 def elapsed_ms(started: float) -> float:

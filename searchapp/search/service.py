@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from functools import cached_property
+
+import numpy as np
 
 from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.embed.text import SentenceTransformerEmbedder
-from searchapp.errors import InvalidQueryError, ModelMismatchError, ModelUnavailableError
+from searchapp.errors import (
+    FeatureUnsupportedError,
+    InvalidQueryError,
+    ModelMismatchError,
+    ModelUnavailableError,
+)
 from searchapp.search.cross_modal import CrossModalSearch
 from searchapp.search.filters import SearchFilters
+from searchapp.search.floor import RelevanceFloor
 from searchapp.search.hits import TEXT_FIELDS, best_per_document, text_hit
-from searchapp.search.request import Mode, SearchRequest
+from searchapp.search.request import Mode, Retrieval, SearchRequest
 from searchapp.search.results import SearchResult, elapsed_ms
+from searchapp.search.retrieval import TextQuery, keyword_unavailable, retrieve, similarity
 from searchapp.store import TEXT_SPEC, Store, VectorCollection
 
 MAX_K = 100
@@ -30,6 +41,10 @@ class SearchService:
         self._store = store
         self._embedders = embedders
         self._cross_modal = CrossModalSearch(settings, store, embedders)
+
+    @cached_property
+    def floor(self) -> RelevanceFloor:
+        return RelevanceFloor(self._settings.min_relevance)
 
     def text_collection(self) -> VectorCollection | None:
         """The text collection the alias points to now; None before the first ingest."""
@@ -73,7 +88,12 @@ class SearchService:
             if request.text is None:
                 raise InvalidQueryError("text search needs a text query")
             return self.search_text(
-                request.text, k=request.k, offset=request.offset, filters=request.filters
+                request.text,
+                k=request.k,
+                offset=request.offset,
+                filters=request.filters,
+                retrieval=request.retrieval,
+                min_relevance=request.min_relevance,
             )
         if request.mode is Mode.TEXT_TO_IMAGE:
             _check_page(request.k, request.offset)
@@ -90,36 +110,74 @@ class SearchService:
         k: int = 10,
         offset: int = 0,
         filters: SearchFilters | None = None,
+        retrieval: Retrieval | str | None = None,
+        min_relevance: float | None = None,
+        vector: np.ndarray | None = None,
     ) -> SearchResult:
-        """Documents whose text means what ``query`` means (MiniLM, text -> text)."""
+        """Documents for a text query, by meaning (dense), words (keyword) or both (hybrid).
+
+        ``retrieval`` defaults to the setting; ``min_relevance`` (the relevance
+        floor, 0 for none) to the direction's configured floor. ``vector`` is
+        the query's embedding when the caller made it already (an evaluation
+        embeds all its queries in batches: one at a time is many times slower).
+        """
         query = _check_query(query)
         _check_page(k, offset)
+        chosen = _retrieval(retrieval or self._settings.retrieval)
+        self.floor.threshold(f"text-{chosen.value}", min_relevance)  # checked before any work
         expression = (filters or SearchFilters()).expression()
         collection = self.text_collection()
+        result = SearchResult(query, "text", [], 0.0, k, offset, retrieval=chosen.value)
         if collection is None:
-            return SearchResult(
-                query,
-                "text",
-                [],
-                0.0,
-                k,
-                offset,
-                notice="nothing has been ingested yet: run `searchapp ingest PATH`",
-            )
-        embedder, notice = self._query_embedder(collection)  # loads on first use: not timed
+            notice = "nothing has been ingested yet: run `searchapp ingest PATH`"
+            return dataclasses.replace(result, notice=notice)
+        embedder, model_notice = self._query_embedder(collection)  # loads on first use
+        notices = [model_notice] if model_notice else []
+        if chosen is not Retrieval.DENSE and (
+            reason := keyword_unavailable(collection, self._store.info)
+        ):
+            if retrieval is not None:  # asked for by name: say why it cannot be done
+                raise FeatureUnsupportedError(f"{reason}; or search with --retrieval dense")
+            # The configured default: search by meaning, as every search did before
+            # keyword search existed (`searchapp doctor` reports the missing BM25).
+            chosen = Retrieval.DENSE
+        direction = f"text-{chosen.value}"
+        floor = self.floor.threshold(direction, min_relevance)
         started = time.perf_counter()
-        vector = embedder.embed([query])
+        if vector is None:
+            vector = embedder.embed([query])[0]
+        text_query = TextQuery(query, vector)
         wanted = offset + k
-        rows = collection.search(
-            vector,
+        rows = retrieve(
+            collection,
+            chosen,
+            text_query,
             limit=min(wanted * _OVERFETCH, 16384),
             fields=TEXT_FIELDS,
             expression=expression,
-            ef=self._settings.search_ef,
-        )[0]
-        hits = [text_hit(row, query) for row in best_per_document(rows)]
-        return SearchResult(
-            query, "text", hits[offset:wanted], elapsed_ms(started), k, offset, notice=notice
+            settings=self._settings,
+        )
+        model_id = collection.identity.model_id
+        hits = [
+            text_hit(
+                row, query, self.floor.relevance(direction, similarity(row, text_query), model_id)
+            )
+            for row in best_per_document(rows)
+        ]
+        # A hit without a relevance (a model the floor is not calibrated for) is kept.
+        kept = [hit for hit in hits if hit.relevance is None or hit.relevance >= floor]
+        if hits and not kept:
+            notices.append(
+                f"no results: the {len(hits)} closest documents are all below the relevance "
+                f"floor ({floor:g}); lower it (--min-relevance, min_relevance) to see them"
+            )
+        return dataclasses.replace(
+            result,
+            hits=kept[offset:wanted],
+            took_ms=elapsed_ms(started),
+            notice="; ".join(notices) or None,
+            retrieval=chosen.value,
+            below_floor=len(hits) - len(kept),
         )
 
 
@@ -130,6 +188,14 @@ def _check_query(query: str) -> str:
     if len(query) > MAX_QUERY_CHARS:
         raise InvalidQueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
     return query
+
+
+def _retrieval(value: Retrieval | str) -> Retrieval:
+    try:
+        return Retrieval(value)
+    except ValueError:
+        known = ", ".join(r.value for r in Retrieval)
+        raise InvalidQueryError(f"unknown retrieval {value!r}: use one of {known}") from None
 
 
 def _check_page(k: int, offset: int) -> None:

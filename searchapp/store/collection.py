@@ -12,7 +12,8 @@ import numpy as np
 from searchapp.embed.base import ModelIdentity
 from searchapp.errors import StoreError
 from searchapp.store.errors import translated
-from searchapp.store.schema import CollectionSpec
+from searchapp.store.hybrid import Fusion, KeywordIndex
+from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -44,6 +45,8 @@ class VectorCollection:
     vectors a handle searches always match its ``identity``. The store
     resolves the alias again on every open: after a re-index switched it,
     new handles use the new collection.
+    ``keywords`` is its BM25 index, None when it has none (a server older than
+    Milvus 2.5, or a collection built before keyword search existed).
     """
 
     def __init__(
@@ -57,6 +60,8 @@ class VectorCollection:
         identity: ModelIdentity,
         index: IndexParams,
         consistency: str,
+        keywords: KeywordIndex | None = None,
+        schema_version: str = "?",
     ) -> None:
         self._client = client
         self._uri = uri
@@ -66,11 +71,27 @@ class VectorCollection:
         self.identity = identity
         self.index = index
         self._consistency = consistency
+        self.keywords = keywords
+        self.schema_version = schema_version
+
+    @property
+    def stored_fields(self) -> list[str]:
+        """The spec's scalar fields this collection has (no keyword field without BM25)."""
+        if self.keywords is None:
+            return [f for f in self.spec.field_names if f != self.spec.keyword_field]
+        return self.spec.field_names
 
     # --- writes ------------------------------------------------------------
 
     def upsert(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert rows, replacing any with the same id."""
+        """Insert rows, replacing any with the same id.
+
+        Without a keyword index (an old server) the keyword field does not exist:
+        it is left out of the rows.
+        """
+        if self.keywords is None and self.spec.keyword_field is not None:
+            unused = self.spec.keyword_field
+            rows = [{k: v for k, v in row.items() if k != unused} for row in rows]
         for start in range(0, len(rows), _WRITE_BATCH):
             with translated("write rows", self._uri):
                 self._client.upsert(self.physical_name, list(rows[start : start + _WRITE_BATCH]))
@@ -81,6 +102,18 @@ class VectorCollection:
             raise ValueError("refusing to delete with an empty filter")
         with translated("delete rows", self._uri):
             self._client.delete(self.physical_name, filter=expression)
+
+    def flush(self) -> None:
+        """Seal what was written into a segment, so it is searched through its indexes.
+
+        Milvus Lite keeps unflushed rows in memory, searches them by brute force
+        and rebuilds their BM25 index on every keyword search (seconds per query
+        at 10,000 chunks); a server indexes a segment only once it is sealed.
+        Called at the end of an ingest run, not per batch: each flush makes a
+        segment, and Lite scores BM25 with per-segment statistics.
+        """
+        with translated("flush", self._uri):
+            self._client.flush(self.physical_name)
 
     # --- reads -------------------------------------------------------------
 
@@ -177,16 +210,74 @@ class VectorCollection:
                 limit=limit,
                 filter=expression,
                 output_fields=list(fields),
-                search_params={
-                    "metric_type": self.identity.metric,
-                    "params": {"ef": max(ef, limit)},
-                },
+                search_params=self._dense_params(ef, limit),
                 consistency_level=self._consistency,
             )
-        return [
-            [{"id": hit["id"], "score": float(hit["distance"]), **hit["entity"]} for hit in hits]
-            for hits in results
-        ]
+        return [_rows(hits) for hits in results]
+
+    def keyword_search(
+        self, terms: str, *, limit: int, fields: Sequence[str], expression: str = ""
+    ) -> list[dict[str, Any]]:
+        """Rows ranked by BM25 for ``terms`` (analysed words, see searchapp.keywords).
+
+        ``score`` is the BM25 score (higher is better). Needs ``keywords``.
+        """
+        with translated("search keywords", self._uri):
+            [hits] = self._client.search(
+                self.physical_name,
+                data=[terms],
+                anns_field=SPARSE_FIELD,
+                limit=limit,
+                filter=expression,
+                output_fields=list(fields),
+                search_params={"metric_type": "BM25"},
+                consistency_level=self._consistency,
+            )
+        # Milvus Lite reports BM25 as a negative distance, a server as a positive
+        # score; BM25 itself is never negative.
+        return [{**row, "score": abs(row["score"])} for row in _rows(hits)]
+
+    def hybrid_search(
+        self,
+        vector: np.ndarray,
+        terms: str,
+        *,
+        limit: int,
+        fields: Sequence[str],
+        fusion: Fusion,
+        expression: str = "",
+        ef: int = 64,
+    ) -> list[dict[str, Any]]:
+        """Rows ranked by Milvus's fusion of a dense and a BM25 search (``limit`` each).
+
+        ``score`` is the fused score: comparable within one result list only.
+        """
+        from pymilvus import AnnSearchRequest
+
+        dense = AnnSearchRequest(
+            data=[np.asarray(vector, dtype=np.float32).tolist()],
+            anns_field="vector",
+            param=self._dense_params(ef, limit),
+            limit=limit,
+            filter=expression or None,
+        )
+        keyword = AnnSearchRequest(
+            data=[terms],
+            anns_field=SPARSE_FIELD,
+            param={"metric_type": "BM25"},
+            limit=limit,
+            filter=expression or None,
+        )
+        with translated("search (hybrid)", self._uri):
+            [hits] = self._client.hybrid_search(
+                self.physical_name,
+                [dense, keyword],
+                ranker=fusion.ranker(),
+                limit=limit,
+                output_fields=list(fields),
+                consistency_level=self._consistency,
+            )
+        return _rows(hits)
 
     # --- upkeep ------------------------------------------------------------
 
@@ -216,3 +307,10 @@ class VectorCollection:
             f"Milvus has not finished indexing {self.physical_name} after {timeout:.0f}s; "
             "check the server's index nodes"
         )
+
+    def _dense_params(self, ef: int, limit: int) -> dict[str, Any]:
+        return {"metric_type": self.identity.metric, "params": {"ef": max(ef, limit)}}
+
+
+def _rows(hits: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": hit["id"], "score": float(hit["distance"]), **hit["entity"]} for hit in hits]

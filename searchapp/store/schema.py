@@ -19,6 +19,10 @@ TEXT_LENGTH = 65535
 SHORT_LENGTH = 256
 MAX_DEPTH = 64  # folders recorded per item, from the root down
 
+SPARSE_FIELD = "sparse"  # BM25 term weights, computed by Milvus from the keyword field
+# Words arrive analysed (see searchapp.keywords): Milvus only splits them.
+KEYWORD_ANALYZER = {"tokenizer": "standard"}
+
 
 @dataclass(frozen=True)
 class ScalarField:
@@ -28,10 +32,10 @@ class ScalarField:
     element_type: str | None = None  # for ARRAY fields
     max_capacity: int | None = None  # for ARRAY fields
 
-    def add_to(self, schema: Any) -> None:
+    def add_to(self, schema: Any, **extra: Any) -> None:
         from pymilvus import DataType
 
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = dict(extra)
         if self.max_length is not None:
             kwargs["max_length"] = self.max_length
         if self.element_type is not None:
@@ -42,26 +46,56 @@ class ScalarField:
 
 @dataclass(frozen=True)
 class CollectionSpec:
-    """The fields of one space's collection; the vector field is always ``vector``."""
+    """The fields of one space's collection; the vector field is always ``vector``.
+
+    ``keyword_field`` names a VARCHAR field that Milvus can index for BM25
+    keyword search (into the sparse field ``sparse``), where the server can;
+    elsewhere the collection has no such field.
+    """
 
     space: str
     description: str
     fields: tuple[ScalarField, ...] = field(default_factory=tuple)
+    keyword_field: str | None = None
 
     @property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 
-    def build_schema(self, dim: int) -> Any:
-        from pymilvus import DataType, MilvusClient
+    def build_schema(self, dim: int, *, keywords: bool = False) -> Any:
+        """The Milvus schema; with ``keywords``, also the BM25 function and sparse field
+        (only for servers that have them: an old server accepts and ignores them)."""
+        from pymilvus import DataType, Function, FunctionType, MilvusClient
 
         schema = MilvusClient.create_schema(
             auto_id=False, enable_dynamic_field=False, description=self.description
         )
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=ID_LENGTH)
+        analysed = self.keyword_field if keywords else None
         for scalar in self.fields:
-            scalar.add_to(schema)
+            if scalar.name == self.keyword_field and not keywords:
+                continue  # an old server: no keyword index, so no field to feed one
+            if scalar.name == analysed:
+                # A default, so writers that know nothing of keywords still fit.
+                scalar.add_to(
+                    schema,
+                    enable_analyzer=True,
+                    analyzer_params=KEYWORD_ANALYZER,
+                    default_value="",
+                )
+            else:
+                scalar.add_to(schema)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+        if analysed is not None:
+            schema.add_field(SPARSE_FIELD, DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(
+                Function(
+                    name="bm25",
+                    function_type=FunctionType.BM25,
+                    input_field_names=[analysed],
+                    output_field_names=[SPARSE_FIELD],
+                )
+            )
         return schema
 
 
@@ -89,7 +123,10 @@ TEXT_SPEC = CollectionSpec(
         ScalarField("char_start", "INT64"),  # span of the chunk in the extracted text
         ScalarField("char_end", "INT64"),
         ScalarField("text", "VARCHAR", TEXT_LENGTH),
+        # The chunk (with its title) as index terms: see searchapp.keywords.
+        ScalarField("keyword_text", "VARCHAR", TEXT_LENGTH),
     ),
+    keyword_field="keyword_text",
 )
 # CLIP spaces: one model embeds both images and texts into one comparable space,
 # but images and texts are different items with different fields, so each has its

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from searchapp.config import Settings
 from searchapp.embed.base import ModelIdentity
 from searchapp.errors import FeatureUnsupportedError, ModelMismatchError, StoreError
-from searchapp.store.collection import IndexParams, VectorCollection
+from searchapp.store.collection import IndexParams, KeywordIndex, VectorCollection
 from searchapp.store.errors import translated
-from searchapp.store.schema import CollectionSpec
+from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
 from searchapp.store.version import ServerInfo
 
 if TYPE_CHECKING:
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 # Collection properties that record what made a collection's vectors.
 _PROP = "searchapp."
-SCHEMA_VERSION = "1"
+# 2: text chunks carry keyword_text (and, where the server has BM25, its index).
+SCHEMA_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class Store:
         handle = self.existing_collection(spec)
         if handle is not None:
             _check_identity(alias, handle.identity, identity, model_setting)
+            if create:  # about to be written: rows must fit its fields
+                _check_schema_current(alias, handle.schema_version)
             return handle
         if not create:
             return None
@@ -142,9 +145,17 @@ class Store:
             identity=recorded_identity(properties),
             index=_recorded_index(properties),
             consistency=self._settings.search_consistency,
+            keywords=_recorded_keywords(properties),
+            schema_version=properties.get(f"{_PROP}schema", "?"),
         )
         self._handles[physical] = handle
         return handle
+
+    def keyword_index_for(self, spec: CollectionSpec) -> KeywordIndex | None:
+        """The BM25 index a new collection of ``spec`` gets here (None: the server has none)."""
+        if spec.keyword_field is None or not self.info.supports_bm25:
+            return None
+        return KeywordIndex(k1=self._settings.bm25_k1, b=self._settings.bm25_b)
 
     # --- versions behind an alias (re-index) ----------------------------------
 
@@ -181,7 +192,13 @@ class Store:
     def create_physical(
         self, name: str, spec: CollectionSpec, identity: ModelIdentity, index: IndexParams
     ) -> None:
-        """Create a collection with its HNSW index and the model identity recorded."""
+        """Create a collection with its HNSW index and the model identity recorded.
+
+        Where the server has BM25 (Milvus 2.5+, Lite), a spec with a keyword
+        field also gets the BM25 function and its sparse index; the collection
+        records whether it has them (an old server would silently ignore them).
+        """
+        keywords = self.keyword_index_for(spec)
         with translated(f"create collection {name}", self.uri):
             if self._client.has_collection(name):
                 properties = self._client.describe_collection(name).get("properties", {})
@@ -194,12 +211,19 @@ class Store:
                 metric_type=identity.metric,
                 params=index.as_milvus(),
             )
+            if keywords is not None:
+                index_params.add_index(
+                    SPARSE_FIELD,
+                    index_type="SPARSE_INVERTED_INDEX",
+                    metric_type="BM25",
+                    params=keywords.as_milvus(),
+                )
             self._client.create_collection(
                 name,
-                schema=spec.build_schema(identity.dim),
+                schema=spec.build_schema(identity.dim, keywords=keywords is not None),
                 index_params=index_params,
                 consistency_level="Bounded",
-                properties=_identity_properties(spec, identity, index),
+                properties=_identity_properties(spec, identity, index, keywords),
             )
 
     def describe(self, specs: list[CollectionSpec]) -> list[CollectionInfo]:
@@ -224,6 +248,7 @@ class Store:
                         "M": handle.index.m,
                         "efConstruction": handle.index.ef_construction,
                         "search_ef": self._settings.search_ef,
+                        "keywords": handle.keywords.describe() if handle.keywords else None,
                     },
                 )
             )
@@ -236,7 +261,10 @@ class Store:
 
 
 def _identity_properties(
-    spec: CollectionSpec, identity: ModelIdentity, index: IndexParams
+    spec: CollectionSpec,
+    identity: ModelIdentity,
+    index: IndexParams,
+    keywords: KeywordIndex | None,
 ) -> dict[str, str]:
     return {
         f"{_PROP}schema": SCHEMA_VERSION,
@@ -248,6 +276,7 @@ def _identity_properties(
         f"{_PROP}index": json.dumps(
             {"type": index.index_type, "M": index.m, "efConstruction": index.ef_construction}
         ),
+        f"{_PROP}keywords": json.dumps(keywords.as_record() if keywords else None),
     }
 
 
@@ -291,3 +320,19 @@ def _check_identity(
         f"together: {hint}set SEARCHAPP_COLLECTION_PREFIX to build a separate index with "
         "the new model."
     )
+
+
+def _recorded_keywords(properties: dict[str, str]) -> KeywordIndex | None:
+    """The collection's BM25 index, None when it has none (old server or old schema)."""
+    recorded = json.loads(properties.get(f"{_PROP}keywords", "null"))
+    return KeywordIndex.from_record(recorded) if recorded else None
+
+
+def _check_schema_current(name: str, recorded: str) -> None:
+    if recorded != SCHEMA_VERSION:
+        raise StoreError(
+            f"collection {name!r} was created by an older searchapp (schema {recorded}, now "
+            f"{SCHEMA_VERSION}: text chunks gained a keyword index). Its schema is too old "
+            "to add to: run `searchapp reindex --re-embed` to rebuild it, or set "
+            "SEARCHAPP_COLLECTION_PREFIX to build a new index."
+        )

@@ -15,17 +15,6 @@ SAMPLES = Path(__file__).resolve().parents[2] / "data" / "images"
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SEARCHAPP_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("SEARCHAPP_LITE_SHARED", "false")
-    from searchapp.config import get_settings
-
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-@pytest.fixture
 def any_env(backend_env, tmp_path: Path) -> Path:
     """Like ``env``, on Milvus Lite and on the real server."""
     return tmp_path
@@ -34,7 +23,7 @@ def any_env(backend_env, tmp_path: Path) -> Path:
 def test_help_explains_every_command() -> None:
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("ingest", "search", "stats", "reindex", "doctor"):
+    for command in ("ingest", "search", "stats", "reindex", "doctor", "eval"):
         assert command in result.output
     for command, phrase in (
         ("ingest", "Unchanged files are skipped"),
@@ -42,6 +31,8 @@ def test_help_explains_every_command() -> None:
         ("stats", "HNSW"),
         ("reindex", "--keep-old"),
         ("doctor", "Exits 1 when an essential check fails"),
+        ("search", "--retrieval"),
+        ("eval", "BEIR layout"),
     ):
         sub = runner.invoke(cli, [command, "--help"])
         assert sub.exit_code == 0 and phrase in sub.output
@@ -77,6 +68,7 @@ def test_ingest_search_stats(any_env: Path) -> None:
     assert set(hits[0]) == {
         "id",
         "score",
+        "relevance",
         "source",
         "record_id",
         "title",
