@@ -238,6 +238,9 @@ class Store:
 def _identity_properties(
     spec: CollectionSpec, identity: ModelIdentity, index: IndexParams
 ) -> dict[str, str]:
+    # Where the weights came from, when the model id alone cannot say (a checkpoint
+    # is named by its sha256): other processes load the same model from there.
+    load_from = {f"{_PROP}load_from": identity.load_from} if identity.load_from else {}
     return {
         f"{_PROP}schema": SCHEMA_VERSION,
         f"{_PROP}space": spec.space,
@@ -248,6 +251,7 @@ def _identity_properties(
         f"{_PROP}index": json.dumps(
             {"type": index.index_type, "M": index.m, "efConstruction": index.ef_construction}
         ),
+        **load_from,
     }
 
 
@@ -259,6 +263,7 @@ def recorded_identity(properties: dict[str, str]) -> ModelIdentity:
             dim=int(properties[f"{_PROP}dim"]),
             metric=properties[f"{_PROP}metric"],
             normalized=properties[f"{_PROP}normalized"] == "true",
+            load_from=properties.get(f"{_PROP}load_from", ""),
         )
     except (KeyError, ValueError) as exc:
         raise StoreError(
