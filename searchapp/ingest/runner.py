@@ -38,6 +38,17 @@ _NO_CLIP = "no CLIP model (see the note above)"
 
 
 @dataclass(frozen=True)
+class _DocumentPass:
+    """Documents into one space: its collection, chunker and model."""
+
+    space: str
+    collection: VectorCollection
+    preparer: TextPreparer
+    embed: EmbedFn
+    batch_size: int
+
+
+@dataclass(frozen=True)
 class Scan:
     """The files of a run, known up front so progress can show totals and an ETA."""
 
@@ -89,21 +100,18 @@ def ingest(
         if targets.text is not None
         else None
     )
-    passes: list[tuple[str, VectorCollection, TextPreparer, EmbedFn, int]] = []
+    passes: list[_DocumentPass] = []
     if targets.text is not None and text_preparer is not None:
+        text = targets.text
         passes.append(
-            (
-                "text",
-                targets.text.collection,
-                text_preparer,
-                targets.text.model.embed,
-                settings.embed_batch_size,
+            _DocumentPass(
+                "text", text.collection, text_preparer, text.model.embed, settings.embed_batch_size
             )
         )
     if targets.clip_text is not None and settings.clip_text_windows > 0:
         clip = targets.clip_text.model
         passes.append(
-            (
+            _DocumentPass(
                 "clip_text",
                 targets.clip_text.collection,
                 _clip_text_preparer(clip, options, max_windows=settings.clip_text_windows),
@@ -112,21 +120,21 @@ def ingest(
             )
         )
     summary = IngestSummary()
-    for number, (space, collection, preparer, embed, batch_size) in enumerate(passes):
+    for number, document_pass in enumerate(passes):
         # Every pass reads the same documents; the first one's results stand for them.
         result = TextIngestRun(
-            collection,
-            preparer,
-            embed,
-            batch_rows=max(batch_size * 4, 64),
+            document_pass.collection,
+            document_pass.preparer,
+            document_pass.embed,
+            batch_rows=max(document_pass.batch_size * 4, 64),
             force=force,
             progress=_Share(progress, 1 / len(passes), primary=number == 0),
         ).run(sorted_files.documents)
         if number == 0:
             summary = result
-            summary.rows_written[space] += result.chunks
+            summary.rows_written[document_pass.space] += result.chunks
         else:
-            _merge_second_pass(summary, result, space=space)
+            _merge_second_pass(summary, result, space=document_pass.space)
 
     if clip_problem is not None:
         _without_clip(summary, sorted_files.images, clip_problem, progress)

@@ -80,6 +80,7 @@ class CrossModalSearch:
             self._embedders.clip()  # without CLIP weights, that is the reason: say it
             return _nothing_yet(Mode.TEXT_TO_IMAGE, query, request, started)
         clip, notice = self._clip_for(collection)
+        started = time.perf_counter()  # the model loads on first use: not timed
         vector = clip.text.embed([query])[0]
         return self._search(collection, query, vector, request, "", started, notice)
 
@@ -112,6 +113,7 @@ class CrossModalSearch:
                 self._embedders.clip()
                 return _nothing_yet(request.mode, "(image)", request, started)
             clip, notice = self._clip_for(collection)
+            started = time.perf_counter()  # the model loads on first use: not timed
             vector, exclude, label = self._embed_query_image(clip, request.image), "", "(image)"
         return self._search(collection, label, vector, request, exclude, started, notice)
 
