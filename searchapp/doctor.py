@@ -327,6 +327,7 @@ def _clip_model_check(embedders: Embedders, source: ClipSource, role: str) -> Ch
 
 
 def _hub_offline() -> bool:
-    from huggingface_hub import is_offline_mode
+    # What huggingface_hub itself obeys (HF_HUB_OFFLINE, read when it is imported).
+    from huggingface_hub import constants
 
-    return bool(is_offline_mode())
+    return bool(constants.HF_HUB_OFFLINE)
