@@ -2,13 +2,12 @@
 
 Each check is a small function returning :class:`Check` results; the CLI
 prints them. A failed *essential* check (settings, state folder, store, text
-model) makes the command exit non-zero; warnings explain but do not fail.
+model) makes the command exit non-zero; warnings explain but do not fail. CLIP
+is never essential: without it, everything about text still works.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import os
 import tempfile
 from collections.abc import Iterator
@@ -18,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from searchapp.config import Settings, get_settings
-from searchapp.embed import Embedders
+from searchapp.embed import Embedders, ModelIdentity
+from searchapp.embed.clip import ClipSource
 from searchapp.errors import SearchappError
-from searchapp.store import Store
+from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC, Store
 from searchapp.store.schema import ALL_SPECS, CollectionSpec
 
 
@@ -62,19 +62,57 @@ def run_checks(settings: Settings | None = None, embedders: Embedders | None = N
             settings = get_settings()
         except SearchappError as exc:
             return [Check("settings", Status.FAIL, str(exc))]
+    embedders = embedders or Embedders(settings)
     checks = [_settings_check(settings), _state_folder_check(settings.state_dir)]
     store_check, store = _store_check(settings)
     checks.append(store_check)
-    recorded_models: set[str] = set()
+    configured = _configured_models(settings, embedders)
+    recorded: dict[str, ModelIdentity] = {}  # space -> the model its collection records
     if store is not None:
         try:
             for spec in ALL_SPECS:
-                checks.extend(_collection_checks(store, spec, settings, recorded_models))
+                checks.extend(_collection_checks(store, spec, configured, recorded))
         finally:
             store.close()
-    checks.extend(_text_model_checks(embedders or Embedders(settings), settings, recorded_models))
-    checks.append(_image_model_check())
+    checks.extend(_clip_spaces_check(recorded))
+    text_models = {recorded[TEXT_SPEC.space].model_id} if TEXT_SPEC.space in recorded else set()
+    checks.extend(_text_model_checks(embedders, settings, text_models))
+    clip_models = [
+        recorded[s.space] for s in (CLIP_TEXT_SPEC, CLIP_IMAGE_SPEC) if s.space in recorded
+    ]
+    checks.extend(_clip_model_checks(embedders, clip_models))
     return checks
+
+
+@dataclass(frozen=True)
+class _Configured:
+    """The model a space is configured with, and the setting that chooses it."""
+
+    model_id: str
+    setting: str  # the settings that choose it, e.g. "SEARCHAPP_TEXT_MODEL=..."
+    reindex: str  # the `searchapp reindex` options that move the index to it
+
+
+def _configured_models(settings: Settings, embedders: Embedders) -> dict[str, _Configured]:
+    text = _Configured(
+        settings.text_model,
+        f"SEARCHAPP_TEXT_MODEL={settings.text_model}",
+        f"--text-model {settings.text_model}",
+    )
+    configured = {TEXT_SPEC.space: text}
+    try:
+        clip = embedders.configured_clip_source()
+    except SearchappError:  # the CLIP model check below says why
+        return configured
+    clip_models = _Configured(clip.model_id, clip.settings_hint(), _reindex_options(clip))
+    configured.update({CLIP_TEXT_SPEC.space: clip_models, CLIP_IMAGE_SPEC.space: clip_models})
+    return configured
+
+
+def _reindex_options(source: ClipSource) -> str:
+    if source.load_from:
+        return f"--clip-model {source.architecture} --clip-checkpoint {source.load_from}"
+    return f"--clip-model {source.architecture} --clip-pretrained {source.pretrained}"
 
 
 def _settings_check(settings: Settings) -> Check:
@@ -118,7 +156,10 @@ def _store_check(settings: Settings) -> tuple[Check, Store | None]:
 
 
 def _collection_checks(
-    store: Store, spec: CollectionSpec, settings: Settings, recorded_models: set[str]
+    store: Store,
+    spec: CollectionSpec,
+    configured: dict[str, _Configured],
+    recorded: dict[str, ModelIdentity],
 ) -> Iterator[Check]:
     name = f"collection {spec.space}"
     try:
@@ -137,7 +178,7 @@ def _collection_checks(
     except SearchappError as exc:
         yield Check(name, Status.FAIL, str(exc), essential=False)
         return
-    recorded_models.add(handle.identity.model_id)
+    recorded[spec.space] = handle.identity
     index = handle.index
     detail = (
         f"{handle.name} -> {handle.physical_name}: {rows} rows; model "
@@ -157,12 +198,12 @@ def _collection_checks(
     ]
     if differs:
         problems.append(f"the index Milvus built differs from the record: {', '.join(differs)}")
-    if spec.space == "text" and handle.identity.model_id != settings.text_model:
+    wanted = configured.get(spec.space)
+    if wanted is not None and handle.identity.model_id != wanted.model_id:
         problems.append(
-            f"built by {handle.identity.model_id} but SEARCHAPP_TEXT_MODEL is "
-            f"{settings.text_model}: searches use {handle.identity.model_id}, ingest refuses. "
-            f"Set SEARCHAPP_TEXT_MODEL={handle.identity.model_id}, or `searchapp reindex "
-            f"--text-model {settings.text_model}`"
+            f"not the configured model {wanted.model_id} ({wanted.setting}): searches "
+            "use the collection's model, ingest refuses. Set "
+            f"{_settings_for(spec, handle.identity)}, or `searchapp reindex {wanted.reindex}`"
         )
     unused = [v for v in versions if v != handle.physical_name]
     if unused:
@@ -172,6 +213,30 @@ def _collection_checks(
         )
     status = Status.WARN if problems else Status.OK
     yield Check(name, status, "; ".join([detail, *problems]), essential=False)
+
+
+def _settings_for(spec: CollectionSpec, identity: ModelIdentity) -> str:
+    """The settings that choose the model ``identity`` names."""
+    if spec is TEXT_SPEC:
+        return f"SEARCHAPP_TEXT_MODEL={identity.model_id}"
+    return ClipSource.settings_for(identity)
+
+
+def _clip_spaces_check(recorded: dict[str, ModelIdentity]) -> Iterator[Check]:
+    """Both CLIP spaces must record one model: they are searched against each other."""
+    texts, images = recorded.get(CLIP_TEXT_SPEC.space), recorded.get(CLIP_IMAGE_SPEC.space)
+    if texts is None or images is None or texts == images:
+        return
+    yield Check(
+        "CLIP spaces",
+        Status.WARN,
+        f"the CLIP text space records {texts.model_id} but the image space "
+        f"{images.model_id}: a CLIP re-index stopped between its two switches. Searches "
+        "still work (each embeds its query with its own space's model); ingest refuses one "
+        "space. Finish it: `searchapp reindex` with the --clip-... options of the model "
+        "you want",
+        essential=False,
+    )
 
 
 def _text_model_checks(
@@ -201,15 +266,68 @@ def _text_model_checks(
         )
 
 
-def _image_model_check() -> Check:
-    if importlib.util.find_spec("open_clip") is None:
+def _clip_model_checks(embedders: Embedders, recorded: list[ModelIdentity]) -> Iterator[Check]:
+    """The configured CLIP weights, and those the CLIP collections record if others."""
+    try:
+        configured: ClipSource | None = embedders.configured_clip_source()
+    except SearchappError as exc:
+        configured = None
+        yield Check("CLIP model", Status.WARN, f"unavailable: {exc}", essential=False)
+    if configured is not None:
+        yield _clip_model_check(embedders, configured, "")
+    seen = {configured.model_id} if configured is not None else set()
+    for identity in recorded:
+        if identity.model_id in seen:
+            continue
+        seen.add(identity.model_id)
+        role = "; the CLIP collections record it, so CLIP searches use it"
+        try:
+            source = ClipSource.recorded(identity)
+        except SearchappError as exc:
+            yield Check(
+                f"CLIP model {identity.model_id}",
+                Status.WARN,
+                f"unavailable: {exc}{role}, and refuse until it loads",
+                essential=False,
+            )
+            continue
+        yield _clip_model_check(embedders, source, role)
+
+
+def _clip_model_check(embedders: Embedders, source: ClipSource, role: str) -> Check:
+    from searchapp.embed.clip_weights import locate, probe_hub
+
+    name = f"CLIP model {source.model_id}"
+    location = locate(source)
+    if not location.local and not _hub_offline():
+        # Loading would download hundreds of MB; ask the hub whether it has them.
+        try:
+            size = probe_hub(location)
+        except SearchappError as exc:
+            return Check(name, Status.WARN, f"unavailable: {exc}{role}", essential=False)
         return Check(
-            "image model", Status.SKIP, "open_clip is not installed: no image search", False
+            name,
+            Status.OK,
+            f"not downloaded yet: loads online, from {location.where} ({size / 1e6:.0f} MB, "
+            f"fetched on first use, then cached){role}",
+            essential=False,
         )
-    version = importlib.metadata.version("open-clip-torch")
-    return Check(
-        "image model",
-        Status.SKIP,
-        f"open_clip {version} is installed; this build has no image collections yet",
-        essential=False,
+    try:
+        clip = embedders.clip_model(source)
+    except SearchappError as exc:
+        return Check(name, Status.WARN, f"unavailable: {exc}{role}", essential=False)
+    detail = (
+        f"loads offline, from {location.where}; {clip.identity.dim}-d, text context "
+        f"{clip.text.context_length} tokens{role}"
     )
+    if source.random_weights:
+        detail += "; random weights: for tests only, never for real search"
+        return Check(name, Status.WARN, detail, essential=False)
+    return Check(name, Status.OK, detail, essential=False)
+
+
+def _hub_offline() -> bool:
+    # What huggingface_hub itself obeys (HF_HUB_OFFLINE, read when it is imported).
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)

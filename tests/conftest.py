@@ -84,22 +84,55 @@ class ReferenceClip:
             return self.model.encode_text(self.tokenizer([text]), normalize=True)[0].numpy()
 
 
-@pytest.fixture(scope="session")
-def reference_clip() -> ReferenceClip:
-    """Built independently of searchapp: the tiny config, the same seed, open_clip's API."""
+def tiny_reference_clip(seed: int, *, checkpoint: Path | None = None) -> ReferenceClip:
+    """The tiny test architecture straight from open_clip: random weights made with
+    ``seed``, or the weights of ``checkpoint`` loaded by open_clip itself."""
     import open_clip
     import torch
 
-    from searchapp.embed.clip import RANDOM_SEED, TINY_TEST_MODEL
+    from searchapp.embed.clip import TINY_TEST_MODEL
 
     config = REPO / "searchapp" / "embed" / f"{TINY_TEST_MODEL}.json"
     if TINY_TEST_MODEL not in open_clip.list_models():
         open_clip.add_model_config(config)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(RANDOM_SEED)
-        model, _, preprocess = open_clip.create_model_and_transforms(TINY_TEST_MODEL)
+        torch.manual_seed(seed)
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            TINY_TEST_MODEL, pretrained=str(checkpoint) if checkpoint else None
+        )
     model.eval()
     return ReferenceClip(model, preprocess, open_clip.get_tokenizer(TINY_TEST_MODEL))
+
+
+@pytest.fixture(scope="session")
+def reference_clip() -> ReferenceClip:
+    """Built independently of searchapp: the tiny config, the same seed, open_clip's API."""
+    from searchapp.embed.clip import RANDOM_SEED
+
+    return tiny_reference_clip(RANDOM_SEED)
+
+
+@dataclass(frozen=True)
+class ClipCheckpoint:
+    """CLIP weights saved to a file, and open_clip's own model loaded from it."""
+
+    path: Path
+    reference: ReferenceClip
+
+
+@pytest.fixture(scope="session")
+def other_clip_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> ClipCheckpoint:
+    """A second CLIP model for re-index tests: the tiny architecture with other weights
+    (seed 1), saved as a checkpoint file. searchapp loads it through the checkpoint
+    path real weights take, and its identity carries the file's sha256."""
+    from safetensors.torch import save_file
+
+    from searchapp.embed.clip import RANDOM_SEED
+
+    path = tmp_path_factory.mktemp("clip-weights") / "tiny-seed1.safetensors"
+    weights = tiny_reference_clip(RANDOM_SEED + 1).model.state_dict()
+    save_file({name: tensor.contiguous() for name, tensor in weights.items()}, str(path))
+    return ClipCheckpoint(path, tiny_reference_clip(RANDOM_SEED, checkpoint=path))
 
 
 @pytest.fixture

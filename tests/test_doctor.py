@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,14 +10,19 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from searchapp.app import App
 from searchapp.cli import app as cli
 from searchapp.config import DEFAULT_TEXT_MODEL
 from searchapp.doctor import Status, run_checks
-from searchapp.embed import ModelIdentity
+from searchapp.embed import Embedders, ModelIdentity
+from searchapp.embed.clip import TINY_TEST_MODEL
+from searchapp.ingest import ingest, scan
 from searchapp.store import TEXT_SPEC, IndexParams, Store
 
 runner = CliRunner()
 MINILM = ModelIdentity(DEFAULT_TEXT_MODEL, 384)
+RANDOM_CLIP = f"open_clip:{TINY_TEST_MODEL}:random-weights-seed0-test-only"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "images"
 
 
 def one_row() -> dict:
@@ -61,6 +67,13 @@ def test_healthy_store_passes_every_check(backend_env, backend) -> None:
     assert "index HNSW M=16 efConstruction=200" in result.output
     assert f"ok    text model {DEFAULT_TEXT_MODEL}: loads offline" in result.output
     assert "ok    state folder" in result.output and "is writable" in result.output
+    # The default CLIP weights are not on this machine (nor the hub reachable): a
+    # warning with the reason; text works without CLIP, so the set-up is healthy.
+    output = " ".join(result.output.split())
+    assert (
+        "warn CLIP model open_clip:ViT-B-32:laion2b_s34b_b79k: unavailable: CLIP weights "
+        "cannot be loaded" in output
+    )
     assert "all essential checks passed" in result.output
 
     as_json = runner.invoke(cli, ["doctor", "--json"])
@@ -104,7 +117,9 @@ def test_model_mismatch_and_unused_versions_are_warnings(settings, embedders) ->
     # The recorded model is checked too: searches would load it.
     assert checks["text model /models/other-minilm"].status is Status.FAIL
     assert checks[f"text model {DEFAULT_TEXT_MODEL}"].status is Status.OK
-    assert checks["image model"].status is Status.SKIP
+    random_clip = checks[f"CLIP model {RANDOM_CLIP}"]  # the shared test models' CLIP
+    assert random_clip.status is Status.WARN and not random_clip.failed
+    assert "random weights: for tests only" in random_clip.detail
 
 
 @pytest.mark.model
@@ -116,3 +131,40 @@ def test_unwritable_state_folder_fails(tmp_path: Path, settings, embedders) -> N
     assert checks["state folder"].status is Status.FAIL
     assert "SEARCHAPP_STATE_DIR" in checks["state folder"].detail
     assert checks["state folder"].failed
+
+
+@pytest.mark.integration
+@pytest.mark.model
+def test_clip_weights_and_collections_are_checked(
+    settings, embedders: Embedders, other_clip_checkpoint, tmp_path: Path
+) -> None:
+    # CLIP collections made by the random test CLIP: one captioned photo.
+    for name in ("coffee.png", "coffee.txt"):
+        (tmp_path / name).write_bytes((SAMPLES / name).read_bytes())
+    app = App(settings, embedders=embedders)
+    ingest(app, scan([tmp_path / "coffee.png"]).files)
+    app.close()
+
+    # Configured: weights from a checkpoint file, loaded for real by the check.
+    checkpoint = other_clip_checkpoint.path
+    configured = settings.model_copy(
+        update={"clip_model": TINY_TEST_MODEL, "clip_checkpoint": checkpoint}
+    )
+    checks = by_name(run_checks(configured))
+    digest = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    clip = checks[f"CLIP model open_clip:{TINY_TEST_MODEL}:sha256={digest}"]
+    assert clip.status is Status.OK and not clip.essential
+    assert f"loads offline, from the checkpoint file {checkpoint}; 512-d" in clip.detail
+    # Each CLIP collection is listed, with the model it records and what to do about it.
+    for space in ("clip_image", "clip_text"):
+        check = checks[f"collection {space}"]
+        prefix = f"{settings.collection_prefix}_{space}"
+        assert check.status is Status.WARN
+        assert check.detail.startswith(f"{prefix} -> {prefix}_v1: 1 rows; model {RANDOM_CLIP}")
+        assert "Set SEARCHAPP_TEST_RANDOM_CLIP=1, or `searchapp reindex" in check.detail
+        assert f"--clip-model {TINY_TEST_MODEL} --clip-checkpoint {checkpoint}" in check.detail
+    # The recorded model is what CLIP searches use: checked too, and refused here.
+    recorded = checks[f"CLIP model {RANDOM_CLIP}"]
+    assert recorded.status is Status.WARN and "random test weights" in recorded.detail
+    assert "CLIP searches use it" in recorded.detail
+    assert not any(check.failed for check in checks.values())  # CLIP is never essential

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,15 +12,48 @@ import typer
 from searchapp.cli.ingest import _Bar, _print_summary, _progress
 from searchapp.cli.output import command_errors, err, out
 from searchapp.ingest import Outcome
-from searchapp.ingest.reindex import ReindexReport
+from searchapp.ingest.reindex import ReindexPlan, ReindexReport
+
+
+class Space(StrEnum):
+    TEXT = "text"
+    CLIP = "clip"
+    ALL = "all"
 
 
 def reindex_command(
     text_model: Annotated[
         str | None,
         typer.Option(
-            help="Re-embed everything with this sentence-transformers model (hub id or local "
-            "folder). Default: the model the index already uses."
+            help="Re-embed the text space with this sentence-transformers model (hub id or "
+            "local folder). Default: the model the index already uses."
+        ),
+    ] = None,
+    clip_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Re-embed the CLIP spaces (images, CLIP texts) with this open_clip "
+            "architecture, with --clip-pretrained or --clip-checkpoint (default: "
+            "SEARCHAPP_CLIP_PRETRAINED / SEARCHAPP_CLIP_CHECKPOINT)."
+        ),
+    ] = None,
+    clip_pretrained: Annotated[
+        str | None,
+        typer.Option(help="open_clip pretrained tag of the new CLIP weights (from the hub)."),
+    ] = None,
+    clip_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="Local CLIP weights: a checkpoint file for --clip-model, or an open_clip "
+            "model folder."
+        ),
+    ] = None,
+    space: Annotated[
+        Space | None,
+        typer.Option(
+            help="The spaces to rebuild: text (MiniLM), clip (both CLIP spaces, which share "
+            "a model) or all. Default: those whose model you change; without a model "
+            "option, all of them."
         ),
     ] = None,
     hnsw_m: Annotated[
@@ -38,14 +73,14 @@ def reindex_command(
     ] = False,
     keep_old: Annotated[
         bool,
-        typer.Option("--keep-old", help="Keep the old collection after the switch."),
+        typer.Option("--keep-old", help="Keep the old collections after the switch."),
     ] = False,
     grace: Annotated[
         float,
         typer.Option(
             min=0.0,
-            help="Seconds between the switch and dropping the old collection, so that "
-            "searches already running on it finish.",
+            help="Seconds between the switch and dropping the old collections, so that "
+            "searches already running on them finish.",
         ),
     ] = 5.0,
     text_field: Annotated[
@@ -68,12 +103,13 @@ def reindex_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Rebuild the index into a new collection while searches keep using the old one.
+    """Rebuild the index into new collections while searches keep using the old ones.
 
-    A new --text-model re-reads every source file and re-embeds it; new HNSW
-    parameters alone copy the stored vectors. When the new collection is fully
-    indexed, the alias switches to it in one atomic step and the old collection
-    is dropped (or kept with --keep-old).
+    A new --text-model or CLIP model re-reads every source file of its spaces
+    and re-embeds it; new HNSW parameters alone copy the stored vectors. When
+    the new collections are fully indexed, each alias switches to its new
+    collection in one atomic step and the old collections are dropped (or kept
+    with --keep-old).
     """
     from searchapp.app import App
     from searchapp.extract import ExtractOptions
@@ -92,6 +128,10 @@ def reindex_command(
             return
         request = ReindexRequest(
             text_model=text_model,
+            clip_model=clip_model,
+            clip_pretrained=clip_pretrained,
+            clip_checkpoint=clip_checkpoint,
+            spaces=_spaces(space),
             hnsw_m=hnsw_m,
             ef_construction=ef_construction,
             re_embed=re_embed,
@@ -99,22 +139,24 @@ def reindex_command(
             grace_seconds=grace,
         )
         plan = plan_reindex(app, request)
-        err.print(
-            f"building the next version of {plan.current.name} with {plan.model}, "
-            f"HNSW M={plan.index.m} efConstruction={plan.index.ef_construction}; "
-            f"searches keep using {plan.current.physical_name}",
-            markup=False,
-        )
+        _print_plan(plan)
         options = ExtractOptions(text_field=text_field, title_field=title_field, id_field=id_field)
         with _progress() as progress:
-            if plan.embedder is not None:
-                bar = _Bar(progress, plan.total_bytes, len(plan.files))
-                report = run_reindex(app, plan, options=options, progress=bar)
-            else:
-                task = progress.add_task("copying rows", total=max(plan.rows_before, 1))
-                report = run_reindex(
-                    app, plan, on_rows_copied=lambda n: progress.update(task, advance=n)
-                )
+            bar = _Bar(progress, plan.total_bytes, len(plan.files)) if plan.re_embeds else None
+            copying = (
+                progress.add_task("copying rows", total=plan.rows_to_copy)
+                if plan.rows_to_copy
+                else None
+            )
+            report = run_reindex(
+                app,
+                plan,
+                options=options,
+                progress=bar,
+                on_rows_copied=(
+                    (lambda n: progress.update(copying, advance=n)) if copying is not None else None
+                ),
+            )
         app.close()
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
@@ -122,20 +164,39 @@ def reindex_command(
         _print_report(report)
 
 
+def _spaces(space: Space | None) -> tuple[str, ...]:
+    if space is None:
+        return ()
+    return ("text", "clip") if space is Space.ALL else (space.value,)
+
+
+def _print_plan(plan: ReindexPlan) -> None:
+    for space in plan.spaces:
+        err.print(
+            f"building the next version of {space.current.name} ({space.method} with "
+            f"{space.identity.model_id}, HNSW M={space.index.m} "
+            f"efConstruction={space.index.ef_construction}); searches keep using "
+            f"{space.current.physical_name}",
+            markup=False,
+        )
+
+
 def _print_report(report: ReindexReport) -> None:
     say = out.print
-    say(
-        f"re-indexed {report.alias}: {report.old_collection} -> {report.new_collection} "
-        f"({report.method}, {report.elapsed:.1f} s)",
-        markup=False,
-    )
-    say(f"  model  {report.old_model} -> {report.new_model}", markup=False)
-    say(
-        f"  index  HNSW M={report.old_index.m} efConstruction={report.old_index.ef_construction}"
-        f" -> M={report.new_index.m} efConstruction={report.new_index.ef_construction}",
-        markup=False,
-    )
-    say(f"  rows   {report.rows_before} -> {report.rows_after}", markup=False)
+    say(f"re-indexed in {report.elapsed:.1f} s:", markup=False)
+    for space in report.spaces:
+        say(
+            f"  {space.alias}: {space.old_collection} -> {space.new_collection} ({space.method})",
+            markup=False,
+        )
+        say(f"    model  {space.old_model} -> {space.new_model}", markup=False)
+        say(
+            f"    index  HNSW M={space.old_index.m} "
+            f"efConstruction={space.old_index.ef_construction} -> M={space.new_index.m} "
+            f"efConstruction={space.new_index.ef_construction}",
+            markup=False,
+        )
+        say(f"    rows   {space.rows_before} -> {space.rows_after}", markup=False)
     if report.vanished:
         say(
             f"  {len(report.vanished)} source files no longer exist; their rows were not "
@@ -148,14 +209,13 @@ def _print_report(report: ReindexReport) -> None:
         report.ingest.count(outcome) for outcome in (Outcome.FAILED, Outcome.SKIPPED)
     ):
         _print_summary(report.ingest)
+    old = ", ".join(space.old_collection for space in report.spaces)
     say(
-        f"  old collection {report.old_collection} "
-        + ("dropped" if report.old_dropped else "kept (searchapp reindex --drop-unused drops it)"),
+        f"  old collections {old} "
+        + (
+            "dropped" if report.old_dropped else "kept (searchapp reindex --drop-unused drops them)"
+        ),
         markup=False,
     )
-    if report.new_model != report.old_model:
-        say(
-            f"set SEARCHAPP_TEXT_MODEL={report.new_model} so that ingest uses the new model "
-            "(searches already do)",
-            markup=False,
-        )
+    for setting in report.settings:
+        say(f"set {setting} so that ingest uses the new model (searches already do)", markup=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
 import numpy as np
@@ -17,14 +17,18 @@ Item = TypeVar("Item")
 class ModelIdentity:
     """What a collection records about the model that made its vectors.
 
-    Two identities are compatible when every field is equal: vectors made by a
-    different model, dimension, metric or normalisation are not comparable.
+    Two identities are compatible when the model, dimension, metric and
+    normalisation are equal: vectors that differ in any of them are not
+    comparable. ``load_from`` is not part of the identity: it says where the
+    weights were loaded from when the model id alone cannot (a checkpoint file
+    is named by its sha256), so that another process can load the same model.
     """
 
     model_id: str
     dim: int
     metric: str = "COSINE"
     normalized: bool = True
+    load_from: str = field(default="", compare=False)
 
     def describe(self) -> str:
         norm = "normalised" if self.normalized else "raw"

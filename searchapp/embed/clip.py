@@ -60,7 +60,9 @@ class ClipSource:
 
     ``model_id`` names the weights exactly (architecture and pretrained tag, or
     the checkpoint's sha256, or "random-weights"); every CLIP collection records
-    it, and a collection made with other weights refuses the model.
+    it, and a collection made with other weights refuses the model. A
+    checkpoint's ``load_from`` (the file or folder) is recorded with it, so
+    that other processes can load the weights a collection was built with.
     """
 
     architecture: str  # an open_clip model name, or "local-dir:<folder>"
@@ -68,6 +70,7 @@ class ClipSource:
     model_id: str
     random_weights: bool = False
     description: str = ""  # for messages: where the weights were looked for
+    load_from: str = ""  # the checkpoint file or folder as given ("" for a tag)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClipSource:
@@ -75,13 +78,49 @@ class ClipSource:
             return cls.random(TINY_TEST_MODEL, purpose="test")
         if settings.clip_checkpoint is not None:
             return cls.checkpoint(settings.clip_model, settings.clip_checkpoint)
+        return cls.tag(settings.clip_model, settings.clip_pretrained)
+
+    @classmethod
+    def tag(cls, architecture: str, pretrained: str) -> ClipSource:
+        """open_clip's own weights for ``architecture``, by pretrained tag (from the hub)."""
         return cls(
-            architecture=settings.clip_model,
-            pretrained=settings.clip_pretrained,
-            model_id=f"open_clip:{settings.clip_model}:{settings.clip_pretrained}",
-            description=f"open_clip {settings.clip_model} with pretrained tag "
-            f"{settings.clip_pretrained!r}",
+            architecture=architecture,
+            pretrained=pretrained,
+            model_id=f"open_clip:{architecture}:{pretrained}",
+            description=f"open_clip {architecture} with pretrained tag {pretrained!r}",
         )
+
+    @classmethod
+    def recorded(cls, identity: ModelIdentity) -> ClipSource:
+        """The weights a collection records, for a process configured with others.
+
+        A tag is named by the model id; a checkpoint by the file or folder the
+        collection recorded (``load_from``), whose sha256 must still match. Random
+        test weights are never rebuilt from a record.
+        """
+        family, _, rest = identity.model_id.partition(":")
+        architecture, _, weights = rest.rpartition(":")
+        if family != "open_clip" or not architecture or not weights:
+            raise ModelUnavailableError(f"{identity.model_id!r} does not name open_clip weights")
+        if weights.startswith("random-weights"):
+            raise ModelUnavailableError(
+                "it has random test weights (SEARCHAPP_TEST_RANDOM_CLIP): only a process "
+                "with that switch embeds queries for it"
+            )
+        if not weights.startswith("sha256="):
+            return cls.tag(architecture, weights)
+        if not identity.load_from:
+            raise ModelUnavailableError(
+                "the collection does not record where its checkpoint is; set "
+                "SEARCHAPP_CLIP_CHECKPOINT to the file with that sha256"
+            )
+        source = cls.checkpoint(architecture, Path(identity.load_from))
+        if source.model_id != identity.model_id:
+            raise ModelUnavailableError(
+                f"{identity.load_from} no longer holds those weights (its sha256 changed "
+                f"since: {source.model_id})"
+            )
+        return source
 
     @classmethod
     def random(cls, architecture: str, *, purpose: str) -> ClipSource:
@@ -97,6 +136,7 @@ class ClipSource:
     @classmethod
     def checkpoint(cls, architecture: str, path: Path) -> ClipSource:
         """A local checkpoint file, or an open_clip model folder (config and weights)."""
+        given = str(path)
         if path.is_dir():
             weights = _folder_weights(path)
             if (path / "open_clip_config.json").is_file():
@@ -106,6 +146,7 @@ class ClipSource:
                     pretrained=None,
                     model_id=f"open_clip:local-dir:sha256={_sha256(weights)}",
                     description=f"the open_clip model folder {path}",
+                    load_from=given,
                 )
             path = weights
         if not path.is_file():
@@ -119,6 +160,32 @@ class ClipSource:
             pretrained=str(path),
             model_id=f"open_clip:{architecture}:sha256={_sha256(path)}",
             description=f"the checkpoint {path} for open_clip {architecture}",
+            load_from=given,
+        )
+
+    @classmethod
+    def settings_for(cls, identity: ModelIdentity) -> str:
+        """The settings that choose the weights a collection records (best effort)."""
+        if ":random-weights-" in identity.model_id:
+            return "SEARCHAPP_TEST_RANDOM_CLIP=1"
+        try:
+            return cls.recorded(identity).settings_hint()
+        except ModelUnavailableError:
+            return "the CLIP settings it was built with"
+
+    def settings_hint(self) -> str:
+        """The settings that choose these weights, as environment variables."""
+        if self.random_weights:
+            return "SEARCHAPP_TEST_RANDOM_CLIP=1"
+        if self.architecture.startswith("local-dir:"):
+            return f"SEARCHAPP_CLIP_CHECKPOINT={self.load_from}"
+        if self.load_from:
+            return (
+                f"SEARCHAPP_CLIP_MODEL={self.architecture} "
+                f"SEARCHAPP_CLIP_CHECKPOINT={self.load_from}"
+            )
+        return (
+            f"SEARCHAPP_CLIP_MODEL={self.architecture} SEARCHAPP_CLIP_PRETRAINED={self.pretrained}"
         )
 
 
@@ -130,7 +197,7 @@ class Clip:
         self.source = source
         #: open_clip's own preprocessing: an RGB PIL image -> a normalised tensor.
         self.preprocess: Callable[[Image.Image], torch.Tensor] = preprocess
-        self.text = ClipTextEmbedder(model, tokenizer, source.model_id, device, batch_size)
+        self.text = ClipTextEmbedder(model, tokenizer, source, device, batch_size)
         self.image = ClipImageEmbedder(model, self.text.identity, device, batch_size)
 
     @property
@@ -169,14 +236,17 @@ class ClipTextEmbedder(Embedder[str]):
     modality = "text"
 
     def __init__(
-        self, model: Any, tokenizer: Any, model_id: str, device: str, batch_size: int
+        self, model: Any, tokenizer: Any, source: ClipSource, device: str, batch_size: int
     ) -> None:
         self._model = model
         self._tokenizer = tokenizer
         self._spans = ClipTokenSpans(tokenizer)
         self._device = device
         self.context_length = int(tokenizer.context_length)
-        super().__init__(ModelIdentity(model_id=model_id, dim=self._probe_dim()), batch_size)
+        identity = ModelIdentity(
+            model_id=source.model_id, dim=self._probe_dim(), load_from=source.load_from
+        )
+        super().__init__(identity, batch_size)
 
     @property
     def max_tokens(self) -> int:

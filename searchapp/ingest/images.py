@@ -14,6 +14,10 @@ writer
     Rows go to the three spaces, the image row last (its presence means the
     image is complete); rows of an older version are deleted after.
 
+A re-index writes only the spaces it rebuilds (see :mod:`targets`): rebuilding
+the text space needs the captions only, so no picture is embedded and no CLIP
+model is needed.
+
 An image's ``sha256`` is of its bytes, extended by its caption sidecar's text
 when it has one, so editing a sidecar re-ingests the image.
 """
@@ -28,8 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from searchapp.embed.clip import Clip
-from searchapp.embed.text import SentenceTransformerEmbedder
 from searchapp.errors import ExtractError, FileSkipped
 from searchapp.extract import TextDocument
 from searchapp.extract.captions import Caption, read_sidecar
@@ -38,8 +40,8 @@ from searchapp.ingest.kinds import ImageFile
 from searchapp.ingest.pipeline import EmbedFn, Progress
 from searchapp.ingest.rows import fit, row_id, source_fields
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
+from searchapp.ingest.targets import Targets
 from searchapp.ingest.text import TextPreparer, unreadable
-from searchapp.store import VectorCollection
 from searchapp.store.filters import all_of, equals, is_in, not_equals
 from searchapp.store.schema import PATH_LENGTH, TEXT_LENGTH
 
@@ -48,15 +50,6 @@ if TYPE_CHECKING:
 
 # Images whose stored versions are looked up with one query.
 _LOOKUP_GROUP = 256
-
-
-@dataclass(frozen=True)
-class ImageSpaces:
-    """The collections an image writes to."""
-
-    text: VectorCollection  # its caption, for plain text search
-    clip_text: VectorCollection  # its caption, for image -> text search
-    clip_image: VectorCollection  # the picture
 
 
 @dataclass
@@ -73,7 +66,7 @@ class _Prepared:
     format: str
     media_type: str
     caption: Caption | None
-    pixels: torch.Tensor
+    pixels: torch.Tensor | None  # None when no picture is embedded (captions only)
     replaces: bool  # another version of it is stored
     warnings: list[str] = field(default_factory=list)
 
@@ -98,27 +91,26 @@ class ImageIngestRun:
 
     def __init__(
         self,
-        spaces: ImageSpaces,
-        clip: Clip,
-        text_embedder: SentenceTransformerEmbedder,
+        targets: Targets,
         *,
-        text_preparer: TextPreparer,
-        clip_text_preparer: TextPreparer,
+        text_preparer: TextPreparer | None,
+        clip_text_preparer: TextPreparer | None,
         loader: ImageLoader,
+        batch_size: int = 32,
         workers: int = 2,
         force: bool = False,
         progress: Progress | None = None,
     ) -> None:
-        self._spaces = spaces
-        self._clip = clip
-        self._text_embedder = text_embedder
+        """``text_preparer`` and ``clip_text_preparer`` chunk captions for the text
+        and CLIP text spaces; each is needed when ``targets`` writes that space."""
+        self._targets = targets
         self._text_preparer = text_preparer
         self._clip_text_preparer = clip_text_preparer
         self._loader = loader
         self._workers = workers
         self._force = force
         self._progress = progress
-        self._batch_size = clip.image.batch_size
+        self._batch_size = batch_size
         self._pending: list[_Prepared] = []
         self.summary = IngestSummary()
 
@@ -159,6 +151,7 @@ class ImageIngestRun:
             return FileResult(found.path, Outcome.SKIPPED, str(exc), size=found.size)
         except ExtractError as exc:
             return FileResult(found.path, Outcome.FAILED, str(exc), size=found.size)
+        pictures = self._targets.clip_image
         return _Prepared(
             item=item,
             sha256=sha256,
@@ -167,7 +160,7 @@ class ImageIngestRun:
             format=picture.format,
             media_type=picture.media_type,
             caption=sidecar or picture.caption,
-            pixels=self._clip.preprocess(picture.image),
+            pixels=pictures.model.preprocess(picture.image) if pictures is not None else None,
             replaces=stored_sha256 is not None and stored_sha256 != sha256,
             warnings=warnings,
         )
@@ -195,25 +188,43 @@ class ImageIngestRun:
         batch, self._pending = self._pending, []
         if not batch:
             return
-        image_vectors = self._clip.image.embed([prepared.pixels for prepared in batch])
+        text, clip_text, clip_image = (
+            self._targets.text,
+            self._targets.clip_text,
+            self._targets.clip_image,
+        )
         text_rows: list[dict[str, Any]] = []
         clip_text_rows: list[dict[str, Any]] = []
         caption_chunks: list[int] = []
-        image_rows: list[dict[str, Any]] = []
-        for prepared, vector in zip(batch, image_vectors, strict=True):
+        for prepared in batch:
             # A caption is a document in both text spaces; no caption gives no rows.
             document = prepared.document()
             version = {"mtime": prepared.item.found.mtime, "sha256": prepared.sha256}
-            caption_rows = self._text_preparer.document_rows(document, **version)
+            caption_rows = (
+                self._text_preparer.document_rows(document, **version)
+                if text is not None and self._text_preparer is not None
+                else []
+            )
             text_rows.extend(caption_rows)
             caption_chunks.append(len(caption_rows))
-            clip_text_rows.extend(self._clip_text_preparer.document_rows(document, **version))
-            image_rows.append(_image_row(prepared, document, vector.tolist()))
-        _attach_vectors(text_rows, self._text_embedder.embed)
-        _attach_vectors(clip_text_rows, self._clip.text.embed)
-        self._spaces.text.upsert(text_rows)
-        self._spaces.clip_text.upsert(clip_text_rows)
-        self._spaces.clip_image.upsert(image_rows)
+            if clip_text is not None and self._clip_text_preparer is not None:
+                clip_text_rows.extend(self._clip_text_preparer.document_rows(document, **version))
+        image_rows: list[dict[str, Any]] = []
+        if clip_image is not None:
+            pixels = [prepared.pixels for prepared in batch if prepared.pixels is not None]
+            vectors = clip_image.model.image.embed(pixels)
+            image_rows = [
+                _image_row(prepared, prepared.document(), vector.tolist())
+                for prepared, vector in zip(batch, vectors, strict=True)
+            ]
+        if text is not None:
+            _attach_vectors(text_rows, text.model.embed)
+            text.collection.upsert(text_rows)
+        if clip_text is not None:
+            _attach_vectors(clip_text_rows, clip_text.model.text.embed)
+            clip_text.collection.upsert(clip_text_rows)
+        if clip_image is not None:
+            clip_image.collection.upsert(image_rows)
         for prepared in batch:
             if prepared.replaces:
                 self._delete_older(prepared)
@@ -240,16 +251,24 @@ class ImageIngestRun:
             equals("source", str(prepared.item.found.path)),
             not_equals("sha256", prepared.sha256),
         )
-        for collection in (self._spaces.text, self._spaces.clip_text, self._spaces.clip_image):
-            collection.delete(older)
+        for target in (self._targets.text, self._targets.clip_text, self._targets.clip_image):
+            if target is not None:
+                target.collection.delete(older)
 
     def _stored_versions(self, items: Sequence[ImageFile]) -> dict[str, str]:
         """source -> sha256 of the images already stored, one query for the group."""
         paths = [str(item.found.path) for item in items]
-        # One row per image: the limit keeps this a single query, not an iterator.
-        rows = self._spaces.clip_image.query(
-            is_in("source", paths), ["source", "sha256"], limit=len(paths)
-        )
+        expression = is_in("source", paths)
+        if self._targets.clip_image is not None:
+            # One row per image: the limit keeps this a single query, not an iterator.
+            rows = self._targets.clip_image.collection.query(
+                expression, ["source", "sha256"], limit=len(paths)
+            )
+        else:
+            # Captions only (a re-index of a text space): an image is known there by
+            # its caption's rows, so one without a caption is never "unchanged".
+            space = self._targets.text or self._targets.clip_text
+            rows = space.collection.query(expression, ["source", "sha256"]) if space else []
         return {row["source"]: row["sha256"] for row in rows}
 
     def _done(self, result: FileResult, *, advanced: bool = False) -> None:

@@ -4,7 +4,8 @@ Documents go through the text path twice: into the text space (MiniLM) and,
 when CLIP is available, their opening windows into the CLIP text space (for
 image -> text search). Images go through the image path. Without CLIP
 weights, documents are still ingested for text search and images are
-reported as skipped, with the reason said once.
+reported as skipped, with the reason said once. A re-index passes the spaces
+it rebuilds (:class:`Targets`); the passes for other spaces do not run.
 """
 
 from __future__ import annotations
@@ -15,19 +16,36 @@ from pathlib import Path
 
 from searchapp.app import App
 from searchapp.embed.clip import Clip
-from searchapp.embed.text import SentenceTransformerEmbedder
-from searchapp.errors import ModelMismatchError, ModelUnavailableError
+from searchapp.errors import ModelUnavailableError
 from searchapp.extract import ExtractOptions
 from searchapp.extract.images import ImageLoader
 from searchapp.ingest.discover import FoundFile, discover
-from searchapp.ingest.images import ImageIngestRun, ImageSpaces
-from searchapp.ingest.kinds import ImageFile, sort_files
-from searchapp.ingest.pipeline import Progress, TextIngestRun
+from searchapp.ingest.images import ImageIngestRun
+from searchapp.ingest.kinds import ImageFile, SortedFiles, sort_files
+from searchapp.ingest.pipeline import EmbedFn, Progress, TextIngestRun
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
+from searchapp.ingest.targets import Target, Targets
 from searchapp.ingest.text import TextPreparer
-from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC, VectorCollection
+from searchapp.store import (
+    CLIP_IMAGE_SPEC,
+    CLIP_TEXT_SPEC,
+    TEXT_SPEC,
+    CollectionSpec,
+    VectorCollection,
+)
 
 _NO_CLIP = "no CLIP model (see the note above)"
+
+
+@dataclass(frozen=True)
+class _DocumentPass:
+    """Documents into one space: its collection, chunker and model."""
+
+    space: str
+    collection: VectorCollection
+    preparer: TextPreparer
+    embed: EmbedFn
+    batch_size: int
 
 
 @dataclass(frozen=True)
@@ -52,95 +70,127 @@ def ingest(
     options: ExtractOptions | None = None,
     force: bool = False,
     progress: Progress | None = None,
-    target: VectorCollection | None = None,
-    embedder: SentenceTransformerEmbedder | None = None,
+    targets: Targets | None = None,
 ) -> IngestSummary:
     """Ingest ``files`` (documents and images); re-runs skip unchanged files.
 
-    ``target`` and ``embedder`` default to the text space's current collection
-    and the configured model; a re-index passes the new text collection it is
-    building and the model it builds it with. Such a run rebuilds the text
-    space only: documents are not written to the CLIP text space again (it did
-    not change), while images are, since their captions live in the text space.
+    ``targets`` default to every space's current collection and the configured
+    models. A re-index passes the new collections it builds and the models it
+    builds them with: only those spaces are written (a rebuild of the text
+    space reads images' captions but embeds no picture; a rebuild of the CLIP
+    spaces writes no MiniLM vectors).
     """
     settings = app.settings
     options = options or ExtractOptions()
     sorted_files = sort_files(files)
     for sidecar in sorted_files.sidecars:  # read with their images
         _Share(progress, 1.0).advance(sidecar.size, 0)
+    clip_problem: str | None = None
+    if targets is None:
+        targets, clip_problem = _current_targets(app, sorted_files)
+    targets.check()
 
-    wants_clip = bool(sorted_files.images) or (
-        target is None and bool(sorted_files.documents) and settings.clip_text_windows > 0
-    )
-    clip, clip_problem = _load_clip(app) if wants_clip else (None, None)
-    documents_in_clip = (
-        target is None
-        and clip is not None
-        and settings.clip_text_windows > 0
-        and bool(sorted_files.documents)
-    )
-
-    embedder = embedder or app.embedders.text()
-    collection = target or app.store.collection(
-        TEXT_SPEC, embedder.identity, model_setting="SEARCHAPP_TEXT_MODEL"
-    )
-    if collection.identity != embedder.identity:
-        raise ModelMismatchError(
-            f"cannot write vectors of {embedder.identity.describe()} into "
-            f"{collection.physical_name}, built for {collection.identity.describe()}"
+    text_preparer = (
+        TextPreparer(
+            targets.text.model,
+            chunk_tokens=settings.chunk_tokens,
+            chunk_overlap=settings.chunk_overlap,
+            options=options,
+            chunk_title=settings.chunk_title,
+            keywords=True,
         )
-    text_preparer = TextPreparer(
-        embedder,
-        chunk_tokens=settings.chunk_tokens,
-        chunk_overlap=settings.chunk_overlap,
-        options=options,
-        chunk_title=settings.chunk_title,
-        keywords=True,
+        if targets.text is not None
+        else None
     )
-    summary = TextIngestRun(
-        collection,
-        text_preparer,
-        embedder.embed,
-        batch_rows=max(settings.embed_batch_size * 4, 64),
-        force=force,
-        progress=_Share(progress, 0.5 if documents_in_clip else 1.0),
-    ).run(sorted_files.documents)
-    summary.rows_written["text"] += summary.chunks
-
-    if clip is not None and documents_in_clip:
-        clip_documents = TextIngestRun(
-            app.store.collection(CLIP_TEXT_SPEC, clip.identity, model_setting=""),
-            _clip_text_preparer(clip, options, max_windows=settings.clip_text_windows),
-            clip.text.embed,
-            batch_rows=max(settings.clip_batch_size * 4, 64),
+    passes: list[_DocumentPass] = []
+    if targets.text is not None and text_preparer is not None:
+        text = targets.text
+        passes.append(
+            _DocumentPass(
+                "text", text.collection, text_preparer, text.model.embed, settings.embed_batch_size
+            )
+        )
+    if targets.clip_text is not None and settings.clip_text_windows > 0:
+        clip = targets.clip_text.model
+        passes.append(
+            _DocumentPass(
+                "clip_text",
+                targets.clip_text.collection,
+                _clip_text_preparer(clip, options, max_windows=settings.clip_text_windows),
+                clip.text.embed,
+                settings.clip_batch_size,
+            )
+        )
+    summary = IngestSummary()
+    for number, document_pass in enumerate(passes):
+        # Every pass reads the same documents; the first one's results stand for them.
+        result = TextIngestRun(
+            document_pass.collection,
+            document_pass.preparer,
+            document_pass.embed,
+            batch_rows=max(document_pass.batch_size * 4, 64),
             force=force,
-            progress=_Share(progress, 0.5, primary=False),
+            progress=_Share(progress, 1 / len(passes), primary=number == 0),
         ).run(sorted_files.documents)
-        _merge_second_pass(summary, clip_documents, space="clip_text")
+        if number == 0:
+            summary = result
+            summary.rows_written[document_pass.space] += result.chunks
+        else:
+            _merge_second_pass(summary, result, space=document_pass.space)
 
     if clip_problem is not None:
         _without_clip(summary, sorted_files.images, clip_problem, progress)
-    elif clip is not None and sorted_files.images:
+    elif sorted_files.images and targets.any:
+        clip_text = targets.clip_text
         images = ImageIngestRun(
-            ImageSpaces(
-                text=collection,
-                clip_text=app.store.collection(CLIP_TEXT_SPEC, clip.identity, model_setting=""),
-                clip_image=app.store.collection(CLIP_IMAGE_SPEC, clip.identity, model_setting=""),
-            ),
-            clip,
-            embedder,
+            targets,
             text_preparer=text_preparer,
-            clip_text_preparer=_clip_text_preparer(clip, options, max_windows=None),
+            clip_text_preparer=(
+                _clip_text_preparer(clip_text.model, options, max_windows=None)
+                if clip_text is not None
+                else None
+            ),
             loader=ImageLoader(settings.image_max_pixels),
+            batch_size=settings.clip_batch_size,
             workers=settings.image_workers,
             force=force,
             progress=progress,
         ).run(sorted_files.images)
         summary.results.extend(images.results)
         summary.rows_written.update(images.rows_written)
-    if summary.rows_written["text"]:
-        collection.flush()  # see VectorCollection.flush: Lite searches unflushed rows slowly
+    if summary.rows_written["text"] and targets.text is not None:
+        # See VectorCollection.flush: Lite searches unflushed rows slowly.
+        targets.text.collection.flush()
     return summary.finish()
+
+
+def _current_targets(app: App, files: SortedFiles) -> tuple[Targets, str | None]:
+    """Every space's current collection (created on first use) and configured model.
+
+    The CLIP spaces are opened only when the run has something for them, and
+    only when CLIP loads; otherwise the second value says why it did not.
+    """
+    windows = bool(files.documents) and app.settings.clip_text_windows > 0
+    clip, problem = _load_clip(app) if files.images or windows else (None, None)
+    text_model = app.embedders.text()
+    text = Target(
+        app.store.collection(TEXT_SPEC, text_model.identity, model_setting="SEARCHAPP_TEXT_MODEL"),
+        text_model,
+    )
+    if clip is None:
+        return Targets(text=text), problem
+
+    def clip_target(spec: CollectionSpec) -> Target[Clip]:
+        return Target(app.store.collection(spec, clip.identity, model_setting=""), clip)
+
+    return (
+        Targets(
+            text=text,
+            clip_text=clip_target(CLIP_TEXT_SPEC),
+            clip_image=clip_target(CLIP_IMAGE_SPEC) if files.images else None,
+        ),
+        None,
+    )
 
 
 def _load_clip(app: App) -> tuple[Clip | None, str | None]:

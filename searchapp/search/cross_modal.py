@@ -3,6 +3,13 @@
 A query image is given as bytes (an upload, a local file) or as the id of an
 ingested image ("more like this"); its stored vector is then reused, and the
 image itself (with its caption) is left out of the hits.
+
+Queries are embedded by the CLIP model the searched collection *records*, not
+blindly by the configured one: after `searchapp reindex --clip-...` switched
+the aliases, a running process follows them. A re-index switches the CLIP text
+space first and the image space last; in between, the two record different
+models, and "more like this" image -> text takes the image's vector from the
+version of the image space that the text space's model made.
 """
 
 from __future__ import annotations
@@ -20,13 +27,15 @@ from searchapp.errors import (
     ExtractError,
     FileSkipped,
     InvalidQueryError,
+    ModelMismatchError,
+    ModelUnavailableError,
     NotFoundError,
 )
 from searchapp.extract.images import ImageLoader
 from searchapp.search.hits import IMAGE_FIELDS, TEXT_FIELDS, best_per_document, image_hit, text_hit
 from searchapp.search.request import Mode, SearchRequest
 from searchapp.search.results import Hit, SearchResult, elapsed_ms
-from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, CollectionSpec, Store
+from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, Store
 from searchapp.store.collection import VectorCollection
 from searchapp.store.filters import all_of, not_equals
 
@@ -65,54 +74,62 @@ class CrossModalSearch:
 
         The CLIP text tower reads 75 tokens: a longer query is cut there.
         """
-        clip = self._embedders.clip()
         started = time.perf_counter()
+        collection = self._store.existing_collection(CLIP_IMAGE_SPEC)
+        if collection is None:
+            self._embedders.clip()  # without CLIP weights, that is the reason: say it
+            return _nothing_yet(Mode.TEXT_TO_IMAGE, query, request, started)
+        clip, notice = self._clip_for(collection)
+        started = time.perf_counter()  # the model loads on first use: not timed
         vector = clip.text.embed([query])[0]
-        return self._search(Mode.TEXT_TO_IMAGE, query, clip, vector, request, "", started)
+        return self._search(collection, query, vector, request, "", started, notice)
 
     def from_image(self, request: SearchRequest) -> SearchResult:
         """Images like the query image, or texts that describe it (image, image-to-text)."""
-        clip = self._embedders.clip()
         started = time.perf_counter()
         if request.image is not None and request.item_id is not None:
             raise InvalidQueryError("give a query image or an item id, not both")
-        if request.item_id is not None:
-            vector, source = self._stored_image(clip, request.item_id)
-            # "More like this": the image itself (and its caption) is no answer.
-            exclude = not_equals("source", source)
-            label = request.item_id
-        elif request.image is not None:
-            vector, exclude, label = self._embed_query_image(clip, request.image), "", "(image)"
-        else:
+        if request.item_id is not None and not is_item_id(request.item_id):
+            raise InvalidQueryError(
+                f"{request.item_id!r} is not an item id (32 lower-case hex digits, as in "
+                "search hits)"
+            )
+        if request.image is None and request.item_id is None:
             raise InvalidQueryError(
                 "image search needs a query image or the id of an ingested image"
             )
-        return self._search(request.mode, label, clip, vector, request, exclude, started)
+        spec = CLIP_TEXT_SPEC if request.mode is Mode.IMAGE_TO_TEXT else CLIP_IMAGE_SPEC
+        collection = self._store.existing_collection(spec)
+        if request.item_id is not None:
+            vector, source = self._stored_image(request.item_id, collection)
+            if collection is None:  # an image, but no text in the CLIP text space
+                return _nothing_yet(request.mode, request.item_id, request, started)
+            # "More like this": the image itself (and its caption) is no answer.
+            exclude, label, notice = not_equals("source", source), request.item_id, None
+        else:
+            assert request.image is not None
+            if collection is None:
+                # Without CLIP weights nothing could have been ingested: say that instead.
+                self._embedders.clip()
+                return _nothing_yet(request.mode, "(image)", request, started)
+            clip, notice = self._clip_for(collection)
+            started = time.perf_counter()  # the model loads on first use: not timed
+            vector, exclude, label = self._embed_query_image(clip, request.image), "", "(image)"
+        return self._search(collection, label, vector, request, exclude, started, notice)
 
     # --- steps -----------------------------------------------------------------
 
     def _search(
         self,
-        mode: Mode,
+        collection: VectorCollection,
         label: str,
-        clip: Clip,
         vector: np.ndarray,
         request: SearchRequest,
         exclude: str,
         started: float,
+        notice: str | None,
     ) -> SearchResult:
-        to_text = mode is Mode.IMAGE_TO_TEXT
-        collection = self._collection(CLIP_TEXT_SPEC if to_text else CLIP_IMAGE_SPEC, clip)
-        if collection is None:
-            return SearchResult(
-                label,
-                mode.value,
-                [],
-                elapsed_ms(started),
-                request.k,
-                request.offset,
-                notice=_NOTHING_YET[mode],
-            )
+        to_text = collection.spec is CLIP_TEXT_SPEC
         wanted = request.offset + request.k
         rows = collection.search(
             vector[np.newaxis, :],
@@ -128,27 +145,77 @@ class CrossModalSearch:
         )
         return SearchResult(
             label,
-            mode.value,
+            request.mode.value,
             hits[request.offset : wanted],
             elapsed_ms(started),
             request.k,
             request.offset,
+            notice=notice,
         )
 
-    def _collection(self, spec: CollectionSpec, clip: Clip) -> VectorCollection | None:
-        return self._store.find_collection(spec, clip.identity, model_setting="")
-
-    def _stored_image(self, clip: Clip, item_id: str) -> tuple[np.ndarray, str]:
-        """The stored vector and source of an ingested image."""
-        if not is_item_id(item_id):
-            raise InvalidQueryError(
-                f"{item_id!r} is not an item id (32 lower-case hex digits, as in search hits)"
+    def _clip_for(self, collection: VectorCollection) -> tuple[Clip, str | None]:
+        """The CLIP model that made ``collection``'s vectors, and a notice when it is
+        not the configured one."""
+        recorded = collection.identity
+        try:
+            clip = self._embedders.recorded_clip(recorded)
+        except ModelUnavailableError as exc:
+            raise ModelUnavailableError(
+                f"the index {collection.name!r} was built by {recorded.model_id}, which "
+                f"cannot be loaded here: {exc}"
+            ) from exc
+        if clip.identity != recorded:
+            raise ModelMismatchError(
+                f"the index {collection.name!r} holds vectors from {recorded.describe()}, "
+                f"but that model now loads as {clip.identity.describe()}; re-index it "
+                "(`searchapp reindex --space clip --re-embed`)"
             )
-        images = self._collection(CLIP_IMAGE_SPEC, clip)
+        try:
+            configured = self._embedders.configured_clip_source().model_id
+        except ModelUnavailableError:
+            configured = "(cannot be loaded)"
+        if configured == recorded.model_id:
+            return clip, None
+        return clip, (
+            f"note: the CLIP index was built by {recorded.model_id} (not the configured "
+            f"{configured}); queries use it. Set {clip.source.settings_hint()} so that "
+            "ingest uses it too."
+        )
+
+    def _stored_image(
+        self, item_id: str, target: VectorCollection | None
+    ) -> tuple[np.ndarray, str]:
+        """The stored vector and source of an ingested image, for a search of ``target``.
+
+        The vector must come from the model that made ``target``'s vectors. The
+        image space itself, or the text space while a CLIP re-index switches
+        (see the module's notes): then the version of the image space made by
+        the same model holds it.
+        """
+        images = (
+            target
+            if target is not None and target.spec is CLIP_IMAGE_SPEC
+            else self._store.existing_collection(CLIP_IMAGE_SPEC)
+        )
+        if images is not None and target is not None and images.identity != target.identity:
+            images = self._image_version(target)
         rows = images.get([item_id], ["vector", "source"]) if images is not None else []
         if not rows:
             raise NotFoundError(f"no ingested image has the id {item_id}")
         return np.asarray(rows[0]["vector"], dtype=np.float32), str(rows[0]["source"])
+
+    def _image_version(self, target: VectorCollection) -> VectorCollection:
+        """The version of the image space whose vectors ``target``'s model made."""
+        for name in reversed(self._store.versions(CLIP_IMAGE_SPEC)):
+            version = self._store.physical_collection(CLIP_IMAGE_SPEC, name)
+            if version.identity == target.identity:
+                return version
+        raise ModelMismatchError(
+            f"no image vectors of {target.identity.model_id} (the model of {target.name}) "
+            "exist: the CLIP spaces record different models, which a CLIP re-index that "
+            "did not finish leaves behind. Search with the image file, or finish it with "
+            "`searchapp reindex --space clip --clip-...`"
+        )
 
     def _embed_query_image(self, clip: Clip, data: bytes) -> np.ndarray:
         if len(data) > MAX_QUERY_IMAGE_BYTES:
@@ -160,3 +227,15 @@ class CrossModalSearch:
         except (FileSkipped, ExtractError) as exc:
             raise InvalidQueryError(f"the query image cannot be used: {exc}") from exc
         return clip.image.embed([clip.preprocess(picture.image)])[0]
+
+
+def _nothing_yet(mode: Mode, label: str, request: SearchRequest, started: float) -> SearchResult:
+    return SearchResult(
+        label,
+        mode.value,
+        [],
+        elapsed_ms(started),
+        request.k,
+        request.offset,
+        notice=_NOTHING_YET[mode],
+    )

@@ -266,6 +266,9 @@ def _identity_properties(
     index: IndexParams,
     keywords: KeywordIndex | None,
 ) -> dict[str, str]:
+    # Where the weights came from, when the model id alone cannot say (a checkpoint
+    # is named by its sha256): other processes load the same model from there.
+    load_from = {f"{_PROP}load_from": identity.load_from} if identity.load_from else {}
     return {
         f"{_PROP}schema": SCHEMA_VERSION,
         f"{_PROP}space": spec.space,
@@ -277,6 +280,7 @@ def _identity_properties(
             {"type": index.index_type, "M": index.m, "efConstruction": index.ef_construction}
         ),
         f"{_PROP}keywords": json.dumps(keywords.as_record() if keywords else None),
+        **load_from,
     }
 
 
@@ -288,6 +292,7 @@ def recorded_identity(properties: dict[str, str]) -> ModelIdentity:
             dim=int(properties[f"{_PROP}dim"]),
             metric=properties[f"{_PROP}metric"],
             normalized=properties[f"{_PROP}normalized"] == "true",
+            load_from=properties.get(f"{_PROP}load_from", ""),
         )
     except (KeyError, ValueError) as exc:
         raise StoreError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from PIL import Image
 
 from searchapp.chunking import chunk_text
 from searchapp.config import Settings
-from searchapp.embed import Embedders
+from searchapp.embed import Embedders, ModelIdentity
 from searchapp.embed.clip import TINY_TEST_MODEL, Clip, ClipSource
 from searchapp.errors import ModelUnavailableError
 
@@ -167,3 +168,58 @@ def test_batches_give_the_same_vectors_as_single_images(clip: Clip) -> None:
     together = clip.image.embed(pixels)
     alone = np.concatenate([clip.image.embed([p]) for p in pixels])
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_a_recorded_checkpoint_is_loaded_by_another_process(tmp_path: Path, other_clip_checkpoint):
+    """A collection records the checkpoint's path; a process configured otherwise loads it."""
+    checkpoint = other_clip_checkpoint.path
+    built = Embedders(Settings(clip_model=TINY_TEST_MODEL, clip_checkpoint=checkpoint)).clip()
+    assert built.identity.load_from == str(checkpoint)
+    elsewhere = Embedders(Settings(test_random_clip=True))  # configured with other weights
+    recorded = ModelIdentity(built.identity.model_id, 512, load_from=str(checkpoint))
+    clip = elsewhere.recorded_clip(recorded)
+    assert clip.identity == built.identity and clip is not elsewhere.clip()
+    assert elsewhere.recorded_clip(recorded) is clip  # loaded once
+    expected = other_clip_checkpoint.reference.encode_text("a cat")
+    assert cosine(clip.text.embed(["a cat"])[0], expected) >= 0.9999
+    # The configured model is used as is when it is the one recorded.
+    assert elsewhere.recorded_clip(elsewhere.clip().identity) is elsewhere.clip()
+
+
+def test_recorded_weights_that_cannot_be_had_are_refused(tmp_path: Path, other_clip_checkpoint):
+    checkpoint = tmp_path / "weights.safetensors"
+    checkpoint.write_bytes(other_clip_checkpoint.path.read_bytes())
+    digest = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    identity = ModelIdentity(f"open_clip:{TINY_TEST_MODEL}:sha256={digest}", 512)
+    assert ClipSource.recorded(replace(identity, load_from=str(checkpoint))).model_id == (
+        identity.model_id
+    )
+    refusals = [
+        (identity, "does not record where its checkpoint is"),
+        (
+            ModelIdentity(f"open_clip:{TINY_TEST_MODEL}:random-weights-seed0-test-only", 512),
+            "random test weights",
+        ),
+        (ModelIdentity("sentence-transformers/all-MiniLM-L6-v2", 384), "does not name open_clip"),
+    ]
+    for recorded, message in refusals:
+        with pytest.raises(ModelUnavailableError, match=message):
+            ClipSource.recorded(recorded)
+    # The file changed since the collection was built: its sha256 no longer matches.
+    checkpoint.write_bytes(checkpoint.read_bytes() + b"\0")
+    embedders = Embedders(Settings(test_random_clip=True))
+    with pytest.raises(ModelUnavailableError, match="no longer holds those weights") as first:
+        embedders.recorded_clip(replace(identity, load_from=str(checkpoint)))
+    with pytest.raises(ModelUnavailableError) as second:  # remembered, not hashed again
+        embedders.recorded_clip(replace(identity, load_from=str(checkpoint)))
+    assert str(second.value) == str(first.value)
+
+
+def test_a_recorded_tag_names_its_weights() -> None:
+    source = ClipSource.recorded(ModelIdentity("open_clip:ViT-B-16:laion2b_s34b_b88k", 512))
+    assert (source.architecture, source.pretrained) == ("ViT-B-16", "laion2b_s34b_b88k")
+    assert source.settings_hint() == (
+        "SEARCHAPP_CLIP_MODEL=ViT-B-16 SEARCHAPP_CLIP_PRETRAINED=laion2b_s34b_b88k"
+    )
+    hub = ClipSource.recorded(ModelIdentity("open_clip:hf-hub:org/repo:tag", 512))
+    assert (hub.architecture, hub.pretrained) == ("hf-hub:org/repo", "tag")

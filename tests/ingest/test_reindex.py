@@ -12,20 +12,16 @@ collection's recorded model. Only the vectors happen to be the same.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from searchapp.app import App
-from searchapp.cli import app as cli
 from searchapp.embed.text import resolve_text_model
 from searchapp.errors import SearchappError
 from searchapp.ingest import ingest, scan
 from searchapp.ingest.reindex import ReindexRequest, drop_unused, plan_reindex, run_reindex
-from searchapp.store import TEXT_SPEC
+from searchapp.store import CLIP_TEXT_SPEC, TEXT_SPEC
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -53,7 +49,7 @@ def renamed_minilm(tmp_path: Path) -> str:
 
 
 def test_reindex_with_a_new_model_while_searches_run(
-    backend_env, embedders, tmp_path: Path
+    backend_env, embedders, while_searching, tmp_path: Path
 ) -> None:
     settings = backend_env
     prefix = settings.collection_prefix
@@ -64,44 +60,25 @@ def test_reindex_with_a_new_model_while_searches_run(
     new_model = renamed_minilm(tmp_path)
 
     searcher = App(settings, embedders=embedders)
-    stop = threading.Event()
-    outcomes: list[tuple[str, int, str, str | None]] = []
-
-    def search_continuously() -> None:
-        while not stop.is_set():
-            try:
-                # Floor off: this counts hits across the switch, relevant or not.
-                result = searcher.search.search_text(
-                    "molten rock from a mountain", k=3, min_relevance=0
-                )
-            except Exception as exc:  # recorded, and the test fails on it below
-                outcomes.append(("error", 0, repr(exc), None))
-            else:
-                top = Path(result.hits[0].source).name if result.hits else ""
-                outcomes.append(("ok", len(result.hits), top, result.notice))
-            time.sleep(0.02)
-
-    thread = threading.Thread(target=search_continuously)
-    thread.start()
-    try:
-        done = CliRunner().invoke(
-            cli, ["reindex", "--text-model", new_model, "--grace", "1", "--json"]
-        )
-    finally:
-        stop.set()
-        thread.join(timeout=60)
+    done, outcomes = while_searching(
+        # Floor off: this counts hits across the switch, relevant or not.
+        lambda: searcher.search.search_text("molten rock from a mountain", k=3, min_relevance=0),
+        ["reindex", "--text-model", new_model, "--grace", "1", "--json"],
+    )
     searcher.close()
 
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
-    assert (report["old_collection"], report["new_collection"]) == (
+    [space] = report["spaces"]  # a new text model rebuilds the text space only
+    assert (space["old_collection"], space["new_collection"]) == (
         f"{prefix}_text_v1",
         f"{prefix}_text_v2",
     )
-    assert report["method"] == "re-embedded"
-    assert report["new_model"] == new_model
-    assert report["rows_after"] == report["rows_before"] == len(DOCS)
+    assert space["method"] == "re-embedded"
+    assert space["new_model"] == new_model
+    assert space["rows_after"] == space["rows_before"] == len(DOCS)
     assert report["old_dropped"] is True
+    assert report["settings"] == [f"SEARCHAPP_TEXT_MODEL={new_model}"]
 
     # Every search during the re-index succeeded and found the right document;
     # some ran before the switch (old model) and some after (new model).
@@ -123,31 +100,40 @@ def test_reindex_with_a_new_model_while_searches_run(
 
 
 def test_new_index_parameters_copy_rows_and_vectors(backend_app, tmp_path: Path) -> None:
+    # Documents go to the text space and (their opening windows) to the CLIP text space.
     ingest(backend_app, scan([write_docs(tmp_path / "docs")]).files)
-    old = backend_app.store.existing_collection(TEXT_SPEC)
+    specs = (TEXT_SPEC, CLIP_TEXT_SPEC)
+    old = {spec: backend_app.store.existing_collection(spec) for spec in specs}
     fields = ["id", "source", "text", "vector"]
-    rows_before = {row["id"]: row for row in old.query("", fields)}
+    rows_before = {spec: {r["id"]: r for r in old[spec].query("", fields)} for spec in specs}
 
+    # An index-only change rebuilds every space that exists; nothing is read or embedded.
     plan = plan_reindex(backend_app, ReindexRequest(hnsw_m=8, keep_old=True, grace_seconds=0))
-    assert plan.embedder is None and plan.files == []  # nothing is read or embedded
+    assert [space.spec for space in plan.spaces] == list(specs)
+    assert all(space.model is None for space in plan.spaces) and plan.files == []
     report = run_reindex(backend_app, plan)
 
-    new = backend_app.store.existing_collection(TEXT_SPEC)
-    assert report.method == "copied" and not report.old_dropped
-    assert (new.physical_name, new.index.m) == (report.new_collection, 8)
-    assert new.built_index()["indexed_rows"] == len(rows_before)
-    rows_after = {row["id"]: row for row in new.query("", fields)}
-    assert rows_after.keys() == rows_before.keys()
-    for row_id, row in rows_after.items():
-        assert row["text"] == rows_before[row_id]["text"]
-        assert row["vector"] == pytest.approx(rows_before[row_id]["vector"], abs=1e-6)
+    assert [space.method for space in report.spaces] == ["copied", "copied"]
+    assert not report.old_dropped and report.settings == []
+    for spec, space in zip(specs, report.spaces, strict=True):
+        new = backend_app.store.existing_collection(spec)
+        assert (new.physical_name, new.index.m) == (space.new_collection, 8)
+        assert new.built_index()["indexed_rows"] == len(rows_before[spec]) == space.rows_after
+        rows_after = {row["id"]: row for row in new.query("", fields)}
+        assert rows_after.keys() == rows_before[spec].keys()
+        for row_id, row in rows_after.items():
+            assert row["text"] == rows_before[spec][row_id]["text"]
+            assert row["vector"] == pytest.approx(rows_before[spec][row_id]["vector"], abs=1e-6)
+        # The kept version is listed beside the one in use.
+        assert backend_app.store.versions(spec) == [old[spec].physical_name, new.physical_name]
     result = backend_app.search.search_text("molten rock from a mountain", k=1)
     assert Path(result.hits[0].source).name == "volcano.md" and result.notice is None
 
-    # The kept version is listed, then dropped on request; the one in use stays.
-    assert backend_app.store.versions(TEXT_SPEC) == [old.physical_name, new.physical_name]
-    assert drop_unused(backend_app) == [old.physical_name]
-    assert backend_app.store.versions(TEXT_SPEC) == [new.physical_name]
+    # The kept versions are dropped on request; the ones in use stay.
+    assert drop_unused(backend_app) == [old[spec].physical_name for spec in specs]
+    for space in report.spaces:
+        spec = TEXT_SPEC if space.space == "text" else CLIP_TEXT_SPEC
+        assert backend_app.store.versions(spec) == [space.new_collection]
 
 
 def test_vanished_files_are_reported_and_a_failed_build_changes_nothing(
@@ -162,9 +148,12 @@ def test_vanished_files_are_reported_and_a_failed_build_changes_nothing(
     plan = plan_reindex(backend_app, ReindexRequest(re_embed=True, grace_seconds=0))
     assert plan.vanished == [str(docs / "tea.txt")]
     report = run_reindex(backend_app, plan)
-    assert (report.rows_before, report.rows_after) == (len(DOCS), len(DOCS) - 1)
+    # Both spaces the documents are in were re-read: one short window each in CLIP's.
+    assert [space.space for space in report.spaces] == ["text", "clip_text"]
+    for space in report.spaces:
+        assert (space.rows_before, space.rows_after) == (len(DOCS), len(DOCS) - 1)
     current = backend_app.store.existing_collection(TEXT_SPEC)
-    assert current.physical_name == report.new_collection
+    assert current.physical_name == report.spaces[0].new_collection
 
     # Nothing left to re-read: the build is abandoned and the alias stays put.
     for path in docs.iterdir():
