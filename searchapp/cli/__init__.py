@@ -14,6 +14,7 @@ from searchapp.cli.ingest import ingest_command
 from searchapp.cli.output import command_errors, out, quiet_third_party_logs
 from searchapp.cli.reindex import reindex_command
 from searchapp.cli.search import search_command
+from searchapp.cli.serve import serve_command
 from searchapp.cli.stats import stats_command
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.command("stats")(stats_command)
 app.command("eval")(eval_command)
 app.command("reindex")(reindex_command)
 app.command("doctor")(doctor_command)
+app.command("serve")(serve_command)
 
 store_app = typer.Typer(help="The shared local Milvus Lite store process.", no_args_is_help=True)
 app.add_typer(store_app, name="store")

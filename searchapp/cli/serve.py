@@ -1,0 +1,35 @@
+"""`searchapp serve`: the JSON API and the search page in one web process."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from searchapp.cli.output import command_errors, out
+
+
+def serve_command(
+    host: Annotated[
+        str,
+        typer.Option(help="Interface to listen on; 0.0.0.0 serves other machines too."),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")
+    ] = "info",
+) -> None:
+    """Serve the search page at / and the JSON API at /api (OpenAPI docs at /docs).
+
+    The store connection and the text model load once at start-up; CLIP loads on
+    the first image search, and without CLIP weights text search keeps working.
+    """
+    import uvicorn
+
+    from searchapp.web import create_app
+
+    with command_errors():
+        web = create_app()
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        out.print(f"searchapp: http://{shown}:{port}/  (API docs: /docs)", markup=False)
+        uvicorn.run(web, host=host, port=port, log_level=log_level)

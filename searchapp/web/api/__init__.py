@@ -1,0 +1,8 @@
+"""The JSON API. Each module holds the routes of one resource; they are registered here."""
+
+from fastapi import APIRouter
+
+from searchapp.web.api import health
+
+api_router = APIRouter()
+api_router.include_router(health.router)

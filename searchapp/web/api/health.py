@@ -1,0 +1,54 @@
+"""Liveness and readiness, for process supervisors and load balancers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from searchapp.errors import SearchappError
+from searchapp.store import TEXT_SPEC
+from searchapp.web.deps import AppDep
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    store: str  # "ok" or why not
+    text_model: str  # "ok" or why not
+    clip: str  # "ok" or why not: CLIP is optional, so it never makes the process unready
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    """The process is up (it answers); says nothing about the store or models."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "store or text model not ready"}},
+)
+def readyz(app: AppDep) -> JSONResponse:
+    """Ready to search: the store answers and the text model is loaded."""
+    store = _check(lambda: app.store.existing_collection(TEXT_SPEC))
+    text_model = _check(app.embedders.text)
+    clip = _check(app.embedders.clip)
+    body = Readiness(
+        ready=store == "ok" and text_model == "ok", store=store, text_model=text_model, clip=clip
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)
+
+
+def _check(probe: object) -> str:
+    try:
+        probe()  # type: ignore[operator]
+    except SearchappError as exc:
+        return str(exc)
+    return "ok"

@@ -1,0 +1,98 @@
+"""The FastAPI application: one searchapp ``App`` per process, built at start-up.
+
+The store connection and the text model load once, in the lifespan, so the
+first search does not pay for them; CLIP loads on its first use and, when its
+weights are missing, only the CLIP directions answer 503 (text search keeps
+working). Sync route functions run in FastAPI's thread pool, so encoding never
+blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from searchapp.app import App
+from searchapp.errors import (
+    FeatureUnsupportedError,
+    InvalidQueryError,
+    ModelMismatchError,
+    ModelUnavailableError,
+    NotFoundError,
+    SearchappError,
+    StoreError,
+    StoreUnavailableError,
+)
+
+log = logging.getLogger("searchapp.web")
+
+# Each error the service can raise, and the status it answers with. The most
+# specific class wins (the list is searched in order).
+_STATUS: list[tuple[type[SearchappError], int]] = [
+    (NotFoundError, 404),
+    (InvalidQueryError, 400),
+    (FeatureUnsupportedError, 400),
+    (StoreUnavailableError, 503),
+    (ModelUnavailableError, 503),
+    (ModelMismatchError, 503),
+    (StoreError, 503),
+    (SearchappError, 400),
+]
+
+
+def status_for(error: SearchappError) -> int:
+    return next(status for kind, status in _STATUS if isinstance(error, kind))
+
+
+def _warm_up(app: App) -> None:
+    """Connect to the store and load the text model; failures are reported by /readyz."""
+    try:
+        _ = app.store  # connects
+        app.embedders.text()
+    except SearchappError as exc:
+        log.warning("not ready at start-up: %s", exc)
+
+
+def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
+    """The web application for ``app`` (a new ``App`` from the settings when None).
+
+    ``warm=False`` skips the start-up loading (tests that check a cold start).
+    """
+    owned = app is None
+
+    @asynccontextmanager
+    async def lifespan(web: FastAPI) -> AsyncIterator[None]:
+        current = app or App()
+        web.state.searchapp = current
+        if warm:
+            await run_in_threadpool(_warm_up, current)
+        try:
+            yield
+        finally:
+            if owned:
+                await run_in_threadpool(current.close)
+
+    web = FastAPI(
+        title="searchapp",
+        summary="Semantic search over your own documents and images, on Milvus.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if app is not None:  # usable before the lifespan runs (TestClient without `with`)
+        web.state.searchapp = app
+
+    @web.exception_handler(SearchappError)
+    async def _searchapp_error(request: Request, exc: SearchappError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+
+    from searchapp.web.api import api_router
+    from searchapp.web.page import page_router
+
+    web.include_router(api_router)
+    web.include_router(page_router)
+    return web
