@@ -24,9 +24,12 @@ from searchapp.errors import (
     ModelMismatchError,
     ModelUnavailableError,
     NotFoundError,
+    QueueUnavailableError,
     SearchappError,
     StoreError,
     StoreUnavailableError,
+    UnsupportedUploadError,
+    UploadTooLargeError,
 )
 
 log = logging.getLogger("searchapp.web")
@@ -35,6 +38,9 @@ log = logging.getLogger("searchapp.web")
 # specific class wins (the list is searched in order).
 _STATUS: list[tuple[type[SearchappError], int]] = [
     (NotFoundError, 404),
+    (UploadTooLargeError, 413),
+    (UnsupportedUploadError, 415),
+    (QueueUnavailableError, 503),
     (InvalidQueryError, 400),
     (FeatureUnsupportedError, 400),
     (StoreUnavailableError, 503),
