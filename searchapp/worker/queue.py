@@ -190,6 +190,15 @@ class JobQueue:
                 found.update({Path(r["path"]): (r["size"], r["mtime"]) for r in rows})
         return found
 
+    def seen_of(self, paths: Sequence[Path]) -> dict[Path, tuple[int, float]]:
+        """The synced (size, mtime) of those of ``paths`` that were synced."""
+        with self.db.read() as conn:
+            rows = [
+                conn.execute("SELECT size, mtime FROM seen WHERE path = ?", (str(p),)).fetchone()
+                for p in paths
+            ]
+        return {p: (r["size"], r["mtime"]) for p, r in zip(paths, rows, strict=True) if r}
+
     def pending_paths(self) -> set[Path]:
         """Paths with a job waiting or running."""
         with self.db.read() as conn:

@@ -150,6 +150,9 @@ class Worker:
 
     def _run_batch(self, jobs: list[Job]) -> None:
         self.totals.batches += 1
+        jobs = self._skip_unchanged(jobs)
+        if not jobs:
+            return
         self._current.start([job.path for job in jobs])
         try:
             result = sync_paths(self._app, [job.path for job in jobs], progress=self._current)
@@ -179,6 +182,24 @@ class Worker:
             self._current.start([])
         self._backoff = 0.0
         self._finish(jobs, result)
+
+    def _skip_unchanged(self, jobs: list[Job]) -> list[Job]:
+        """Finish, without reading them, event jobs for files that are as last synced.
+
+        The watcher reports an upload being moved into place, and editors touch
+        files without changing them; an upload itself is always ingested, so its
+        request says what ingest made of it.
+        """
+        seen = self._queue.seen_of([job.path for job in jobs if job.origin != "upload"])
+        left = []
+        for job in jobs:
+            stat = _stat(job.path)
+            if stat is not None and seen.get(job.path) == stat:
+                self._queue.complete(job, outcome="unchanged", seen=stat)
+                self.totals.done += 1
+            else:
+                left.append(job)
+        return left
 
     def _finish(self, jobs: list[Job], result: SyncResult) -> None:
         for notice in result.notices:
@@ -220,3 +241,11 @@ class Worker:
                 log.warning("rescan failed: %s", exc)
             if not asked and interval <= 0:
                 return
+
+
+def _stat(path: Path) -> tuple[int, float] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime) if path.is_file() else None

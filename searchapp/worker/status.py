@@ -178,12 +178,12 @@ class StatusBoard:
 
 
 def _request_items(conn: Any, request_id: str) -> list[ItemInfo]:
-    # The latest job of each uploaded path: a job merged into a newer one for the
-    # same path, or queued again by the watcher, is followed to where it is now.
+    # The request's latest job for each of its files: a job merged into a newer
+    # one carries its request id there.
     rows = conn.execute(
         "SELECT u.original_name, u.path, u.size, j.state, j.outcome, j.reason"
-        " FROM uploads u LEFT JOIN jobs j ON j.id ="
-        " (SELECT MAX(id) FROM jobs WHERE path = u.path AND outcome IS NOT 'merged')"
+        " FROM uploads u LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs"
+        " WHERE path = u.path AND request_id = u.request_id AND outcome IS NOT 'merged')"
         " WHERE u.request_id = ? ORDER BY u.path",
         (request_id,),
     ).fetchall()
