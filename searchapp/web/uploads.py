@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
 
 from searchapp.errors import InvalidUploadError, UnsupportedUploadError, UploadTooLargeError
 from searchapp.worker.uploads import MAX_FILES, StoredUpload, UploadWriter
@@ -43,7 +44,7 @@ async def receive_files(
         _parse(parser, None)
         if not parts.ended:
             raise InvalidUploadError("the multipart body ended before its closing boundary")
-        return writer.commit()
+        return await run_in_threadpool(writer.commit)
     except BaseException:
         writer.abort()
         raise

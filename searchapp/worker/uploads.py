@@ -115,17 +115,15 @@ class UploadWriter:
         if current.size == 0:
             raise InvalidUploadError(f"{current.original_name!r} is empty")
 
-        def flush() -> None:
-            current.handle.flush()
-            os.fsync(current.handle.fileno())
-            current.handle.close()
-
-        self._guard(flush)
+        self._guard(current.handle.flush)
         self._written.append(current)
         self._current = None
 
     def commit(self) -> list[StoredUpload]:
-        """Move every file into place (durably); then the caller may queue them."""
+        """Move every file into place (durably); then the caller may queue them.
+
+        It waits for the disk (fsync): call it off the event loop.
+        """
         if self._current is not None:
             raise InvalidUploadError(f"{self._current.original_name!r} was cut off")
         if not self._written:
@@ -134,6 +132,10 @@ class UploadWriter:
             )
 
         def move() -> None:
+            # Contents on disk before any name points at them, names before the job.
+            for item in self._written:
+                os.fsync(item.handle.fileno())
+                item.handle.close()
             for item in self._written:
                 os.rename(item.temp, item.final)
             _fsync_folder(self.root)
@@ -142,11 +144,13 @@ class UploadWriter:
         return [StoredUpload(i.original_name, i.final, i.size) for i in self._written]
 
     def abort(self) -> None:
-        """Remove what this request wrote (nothing of it was accepted)."""
+        """Remove what this request wrote, moved into place or not: it was not accepted
+        (a failed check, or the queue refused it), so the rescan must not find it."""
         items = [*self._written, *([self._current] if self._current else [])]
         for item in items:
             item.handle.close()
             item.temp.unlink(missing_ok=True)
+            item.final.unlink(missing_ok=True)
         self._written, self._current = [], None
 
     def _require_current(self) -> _Open:

@@ -176,3 +176,17 @@ def test_the_upload_form_is_in_the_openapi_document(api: TestClient) -> None:
     schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert schema["required"] == ["files"]
     assert {"202", "400", "413", "415"} <= set(operation["responses"])
+
+
+def test_an_upload_the_queue_refuses_is_a_503_and_leaves_no_file(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchapp.errors import QueueUnavailableError
+
+    def refuse(*args: object, **kwargs: object) -> int:
+        raise QueueUnavailableError("the worker queue /x cannot be used: disk I/O error")
+
+    monkeypatch.setattr(JobQueue, "enqueue", refuse)
+    answer = api.post("/api/ingest", files=[("files", ("a.txt", b"alpha", "text/plain"))])
+    assert answer.status_code == 503 and "disk I/O error" in answer.json()["detail"]
+    assert _files_on_disk(api) == []

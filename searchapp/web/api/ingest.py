@@ -171,13 +171,17 @@ async def upload(request: Request, app: AppDep) -> IngestAccepted:
     writer = await run_in_threadpool(UploadWriter, settings.resolved_uploads_dir, request_id, limit)
     stored = await receive_files(request, writer, limit)
     queue = _queue(request, app)
-    await run_in_threadpool(
-        queue.enqueue,
-        [item.path for item in stored],
-        origin="upload",
-        request_id=request_id,
-        uploads=[(item.path, item.original_name, item.size) for item in stored],
-    )
+    try:
+        await run_in_threadpool(
+            queue.enqueue,
+            [item.path for item in stored],
+            origin="upload",
+            request_id=request_id,
+            uploads=[(item.path, item.original_name, item.size) for item in stored],
+        )
+    except BaseException:
+        await run_in_threadpool(writer.abort)
+        raise
     return IngestAccepted(
         request_id=request_id,
         items=[StoredItem(name=i.original_name, path=str(i.path), size=i.size) for i in stored],
