@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from searchapp.app import App
-from searchapp.errors import ConfigError, SearchappError
+from searchapp.errors import ConfigError, QueueUnavailableError, SearchappError
 from searchapp.ingest import FileResult
 from searchapp.worker.adapter import SyncResult, sync_paths
 from searchapp.worker.queue import Job, JobQueue, WorkerIdentity
@@ -110,9 +110,8 @@ class Worker:
         watcher: RootWatcher | None = None
         rescans: threading.Thread | None = None
         try:
-            # Changes made while no worker watched (or events lost in a kill).
-            rescan(self._queue, options.roots)
             if not options.once:
+                # Watching first, then the rescan: no change falls between the two.
                 watcher = RootWatcher(
                     options.roots,
                     self._queue,
@@ -120,6 +119,9 @@ class Worker:
                     on_events_lost=self._rescan_now.set,
                 )
                 watcher.start()
+            # Changes made while no worker watched (or events lost in a kill).
+            rescan(self._queue, options.roots)
+            if not options.once:
                 rescans = threading.Thread(
                     target=self._rescan_loop, args=(helpers_stop,), name="rescan", daemon=True
                 )
@@ -138,7 +140,14 @@ class Worker:
 
     def _loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            jobs = self._queue.claim(self._me, self._options.batch_files)
+            try:
+                jobs = self._queue.claim(self._me, self._options.batch_files)
+            except QueueUnavailableError as exc:  # locked or full for a while: wait
+                if self._options.once:
+                    raise
+                log.warning("cannot claim jobs, retrying: %s", exc)
+                stop.wait(_MAX_BACKOFF / 4)
+                continue
             if not jobs:
                 if self._options.once:
                     return
