@@ -101,7 +101,7 @@ class Database:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            self._run(conn.execute, "COMMIT")
+            self._run(conn, "COMMIT")
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -128,11 +128,11 @@ class Database:
         return conn
 
     def _begin(self, conn: sqlite3.Connection) -> None:
-        self._run(conn.execute, "BEGIN IMMEDIATE")
+        self._run(conn, "BEGIN IMMEDIATE")
 
-    def _run(self, execute: object, sql: str) -> None:
+    def _run(self, conn: sqlite3.Connection, sql: str) -> None:
         try:
-            execute(sql)  # type: ignore[operator]
+            conn.execute(sql)
         except sqlite3.Error as exc:
             raise _unavailable(self.path, exc) from exc
 

@@ -52,12 +52,12 @@ def sync_paths(app: App, paths: Sequence[Path], progress: Progress | None = None
     """
     result = SyncResult()
     present = [p for p in paths if os.path.isfile(p)]
-    gone = [p for p in paths if p not in set(present)]
+    gone = [p for p in paths if p not in present]
     # An image's caption is part of it: a changed or removed sidecar re-ingests
     # the image, and a sidecar never goes in without its image (or it would be
     # read as a document).
     related = [image for p in paths for image in _images_captioned_by(p)]
-    found = _scan([*present, *(i for i in related if i not in set(present))])
+    found = _scan([*present, *(i for i in related if i not in present)])
     if gone:
         _remove(app, gone)
         result.paths.update({p: PathResult(REMOVED) for p in gone})

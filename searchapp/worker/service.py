@@ -227,6 +227,7 @@ class Worker:
                 log.warning("%s: %s", job.path, done.reason)
             else:
                 self.totals.done += 1
+                log.info("%s: %s", job.path, done.outcome)
 
     def _beat(self, stop: threading.Event) -> None:
         while True:
