@@ -44,6 +44,7 @@ def test_an_upload_is_stored_and_queued_before_the_answer(api: TestClient) -> No
         assert path.read_bytes() == content
     assert stored[0].name.endswith("-notes.md") and stored[1].suffix == ".png"  # normalised
     assert stored[0].name.startswith(body["request_id"])
+    assert body["worker_alive"] is False  # accepted all the same: it waits in the queue
     # Queued durably: a worker that opens the queue now finds both files.
     jobs = _queue(api).claim(WorkerIdentity.current(), 10)
     assert sorted(j.path for j in jobs) == sorted(stored)

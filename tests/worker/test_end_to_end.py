@@ -233,3 +233,26 @@ def _scenario(
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 0, processes.log_of(worker)
     assert "worker stopped" in processes.log_of(worker)
+
+
+def test_a_second_stop_signal_puts_the_batch_back(
+    env: dict[str, str], processes: Processes, tmp_path: Path
+) -> None:
+    from searchapp.worker import JobQueue, StatusBoard
+
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    for n, text in enumerate(TOPICS):
+        (watched / f"t{n:02d}.txt").write_text(text)
+    board = StatusBoard(JobQueue(Path(env["SEARCHAPP_STATE_DIR"]) / "worker-queue.db"))
+    worker = processes.start("worker", "worker", str(watched))
+    _until(lambda: board.snapshot().counts["running"] > 0, "a file being ingested")
+    worker.send_signal(signal.SIGTERM)
+    # Two signals sent at once can arrive as one: the second after the first is seen.
+    _until(lambda: "stopping after" in processes.log_of(worker), "the first signal", 30)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=60) == 130, processes.log_of(worker)
+    counts = board.snapshot().counts
+    assert counts["running"] == 0  # released, not left for a lease to expire
+    assert counts["queued"] > 0 and counts["queued"] + counts["done"] == len(TOPICS)
+    assert board.snapshot().worker_alive is False

@@ -43,6 +43,9 @@ class IngestAccepted(BaseModel):
     request_id: str
     items: list[StoredItem]
     status_url: str = Field(description="Where to follow this request.")
+    worker_alive: bool = Field(
+        description="A worker is running now; if not, the files wait for `searchapp worker`."
+    )
 
 
 class QueueCounts(BaseModel):
@@ -186,6 +189,7 @@ async def upload(request: Request, app: AppDep) -> IngestAccepted:
         request_id=request_id,
         items=[StoredItem(name=i.original_name, path=str(i.path), size=i.size) for i in stored],
         status_url=f"{request.url_for('ingest_status').path}?request_id={request_id}",
+        worker_alive=(await run_in_threadpool(StatusBoard(queue).snapshot)).worker_alive,
     )
 
 
