@@ -89,7 +89,8 @@ class JobQueue:
                 " VALUES (?, ?, ?, 'queued', ?)"
                 " ON CONFLICT (path) WHERE state = 'queued' DO UPDATE SET"
                 " request_id = COALESCE(jobs.request_id, excluded.request_id),"
-                " not_before = 0",
+                " origin = CASE WHEN excluded.origin = 'upload' THEN 'upload'"
+                " ELSE jobs.origin END, not_before = 0",
                 rows,
             )
             conn.executemany(

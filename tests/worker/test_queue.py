@@ -49,6 +49,7 @@ def test_repeated_events_coalesce_while_waiting(db: Path) -> None:
     assert StatusBoard(queue).snapshot().counts["queued"] == 1
     [job] = queue.claim(_worker(), 10)
     assert job.request_id == "r9"  # the request is not lost in the merge
+    assert job.origin == "upload"  # so it is ingested, not skipped as seen
 
 
 def test_an_event_during_a_run_queues_the_path_again_but_not_in_parallel(db: Path) -> None:
