@@ -100,8 +100,9 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
 
     from searchapp.web.api import api_router
-    from searchapp.web.page import page_router
+    from searchapp.web.page import mount_static, page_router
 
     web.include_router(api_router)
     web.include_router(page_router)
+    mount_static(web)
     return web
