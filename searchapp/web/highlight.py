@@ -13,24 +13,30 @@ import re
 
 from markupsafe import Markup, escape
 
+from searchapp.keywords import STOP_WORDS
+
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Words this short are mostly articles and prepositions; marking them is noise.
-_MIN_CHARS = 2
+# Stop words ("of", "with") match everywhere and mean little: they are not marked.
+# Longer words also mark the words they begin ("keep" marks "keeping"); short
+# ones only themselves and their plurals ("cat" marks "cats", "do" not "double").
+_PREFIX_CHARS = 4
+_PREFIX, _WHOLE = r"\w*", r"(?:e?s)?\b"
 _MAX_TERMS = 32
 
 
 def highlight(text: str, query: str) -> Markup:
-    """``text`` escaped, with words that start with a query word wrapped in <mark>."""
+    """``text`` escaped, with the words that match the query's wrapped in <mark>."""
     terms = sorted(
-        {word.lower() for word in _WORD.findall(query) if len(word) >= _MIN_CHARS},
+        {word.lower() for word in _WORD.findall(query) if word.lower() not in STOP_WORDS},
         key=len,
         reverse=True,  # longest first, so "bread" wins over "bre" at one position
     )[:_MAX_TERMS]
     if not terms:
         return Markup(escape(text))
-    pattern = re.compile(
-        r"\b(?:" + "|".join(re.escape(term) for term in terms) + r")\w*", re.IGNORECASE
+    alternatives = (
+        re.escape(term) + (_PREFIX if len(term) >= _PREFIX_CHARS else _WHOLE) for term in terms
     )
+    pattern = re.compile(r"\b(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
     pieces: list[str] = []
     last = 0
     for match in pattern.finditer(text):
