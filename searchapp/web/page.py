@@ -25,7 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from searchapp.errors import InvalidQueryError, SearchappError
 from searchapp.search import SearchResult
@@ -175,6 +175,13 @@ async def image_search_page(
         _base_view(request, params, mode=direction), uploaded=True, result=result
     )
     return render(request, view)
+
+
+@page_router.get("/image")
+def image_search_address(request: Request) -> Response:
+    """The upload's address opened directly (a bookmark, a reload): back to the form."""
+    filters = _filters_query(request)
+    return RedirectResponse("/?mode=image" + (f"&{filters}" if filters else ""), status_code=303)
 
 
 # --- views -------------------------------------------------------------------

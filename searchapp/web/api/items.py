@@ -22,15 +22,29 @@ router = APIRouter(prefix="/api/items", tags=["items"])
 ItemId = Path(
     pattern=r"^[0-9a-f]{32}$", description="An item id: the `id` of a search hit.", max_length=32
 )
+
+
+class Problem(BaseModel):
+    """Why a request failed, in words for the user."""
+
+    detail: str
+
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "not an item id"},
-    404: {"description": "no such item"},
-    503: {"description": "the store cannot be reached"},
+    400: {"model": Problem, "description": "not an item id"},
+    404: {"model": Problem, "description": "no such item"},
+    503: {"model": Problem, "description": "the store cannot be reached"},
 }
 _FILE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
-    403: {"description": "the file is outside the served folders (SEARCHAPP_FILE_ROOTS)"},
-    410: {"description": "the file was moved or deleted since it was ingested"},
+    403: {
+        "model": Problem,
+        "description": "the file is outside the served folders (SEARCHAPP_FILE_ROOTS)",
+    },
+    410: {
+        "model": Problem,
+        "description": "the file was moved or deleted since it was ingested",
+    },
 }
 # Files are the user's own, served to their own browser; these keep a served
 # HTML or SVG file from running script in the app's origin.
@@ -90,13 +104,15 @@ def item_metadata(app: AppDep, items: ItemsDep, item_id: str = ItemId) -> Item:
     responses={
         **_FILE_ERRORS,
         200: {"content": {THUMBNAIL_MEDIA_TYPE: {}}, "description": "a JPEG thumbnail"},
-        422: {"description": "the image file no longer decodes"},
     },
 )
 def item_thumbnail(
     app: AppDep, items: ItemsDep, thumbnails: ThumbnailsDep, item_id: str = ItemId
 ) -> FileResponse:
-    """A small JPEG of an ingested image (at most 320 pixels a side), made once."""
+    """A small JPEG of an ingested image (at most 320 pixels a side), made once.
+
+    422 also when the image file no longer decodes (changed, truncated since ingest).
+    """
     item = items.get(item_id)
     if not item.is_image:
         raise NotFoundError(f"item {item_id} is a document: only images have thumbnails")

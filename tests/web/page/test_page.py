@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
+from searchapp.ingest import ingest, scan
 from searchapp.web import create_app
 
 pytestmark = pytest.mark.integration
@@ -271,7 +272,7 @@ def test_clip_unavailable_keeps_text_search(page_settings: Settings, embedders: 
         response = client.get("/", params={"q": "a cat", "mode": "text-to-image"})
         assert response.status_code == 503
         assert 'role="alert"' in response.text
-        assert "cannot be loaded" in response.text or "CLIP" in response.text
+        assert "cannot be loaded here" in response.text
         text = client.get("/", params={"q": "feeding a sourdough starter"})
         assert text.status_code == 200
         assert "sourdough" in parse(text.text).titles[0].lower()
@@ -285,3 +286,31 @@ def test_static_files_are_served(client: TestClient) -> None:
     js = client.get("/static/search.js")
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]
     assert client.get("/static/../config.py").status_code == 404
+
+
+def test_upload_address_opened_directly_goes_back_to_the_form(client: TestClient) -> None:
+    response = client.get("/image?ext=png&k=4", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/?mode=image&ext=png&k=4"
+
+
+def test_clip_without_weights_on_a_text_only_store(tmp_path: Path, embedders: Embedders) -> None:
+    """The store has no CLIP space: the message is why CLIP cannot load (no weights)."""
+    settings = Settings(state_dir=tmp_path / "state", lite_shared=False, clip_text_windows=0)
+    writer = App(settings, embedders=embedders)
+    note = tmp_path / "note.md"
+    note.write_text("# Kettles\n\nDescale a kettle with citric acid every month.\n")
+    ingest(writer, scan([note]).files)
+    writer.close()
+    app = App(settings, embedders=Embedders(settings))
+    client = TestClient(create_app(app, warm=False))
+    try:
+        response = client.get("/", params={"q": "a kettle", "mode": "text-to-image"})
+        assert response.status_code == 503
+        assert "CLIP weights cannot be loaded" in response.text
+        assert 'role="alert"' in response.text
+        text = client.get("/", params={"q": "descaling a kettle", "min_relevance": 0})
+        assert text.status_code == 200
+        assert parse(text.text).titles == ["Kettles"]
+    finally:
+        app.close()
