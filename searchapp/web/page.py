@@ -78,6 +78,7 @@ class PageView:
     item_id: str | None = None  # "more like this": the image searched by
     uploaded: bool = False  # the query was an uploaded image (pages cannot follow)
     result: SearchResult | None = None
+    hint: str | None = None  # what to do next (not an error)
     error: str | None = None
     status: int = 200
     previous_url: str | None = None
@@ -149,7 +150,7 @@ def search_page(
         view = dataclasses.replace(view, item_id=item, result=result, **_pages(request, result))
     elif params.mode in _IMAGE_MODES:
         view = dataclasses.replace(
-            view, error="Choose an image to search with (or drop one on the image box)."
+            view, hint="Choose an image to search with (or drop one on the image box)."
         )
     return render(request, view)
 

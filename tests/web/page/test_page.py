@@ -212,6 +212,19 @@ def test_image_mode_without_an_image_asks_for_one(client: TestClient) -> None:
     response = client.get("/", params={"mode": "image"})
     assert response.status_code == 200
     assert "Choose an image" in response.text
+    assert 'role="alert"' not in response.text  # a hint, not an error
+
+
+def test_caption_hits_show_their_image(client: TestClient, corpus_dirs) -> None:
+    """A text search finds an image by its caption: listed with its thumbnail and
+    a "more like this" that searches by the image."""
+    cat = corpus_dirs.item_id(corpus_dirs.path("images/chelsea-the-cat.png"))
+    response = client.get("/", params={"q": "tabby cat with green eyes", "min_relevance": 0})
+    page = parse(response.text)
+    assert page.titles[0] == "chelsea-the-cat.png"
+    assert f"/api/items/{cat}/thumbnail" in page.images
+    assert page.mores[0] == f"/?mode=image&item={cat}&min_relevance=0"
+    assert client.get(page.mores[0]).status_code == 200
 
 
 def test_upload_searches_by_image(client: TestClient, corpus_dirs) -> None:
