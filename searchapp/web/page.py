@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 import jinja2
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -127,7 +127,7 @@ class PageRoute(APIRoute):
 page_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
-def mount_static(web: Any) -> None:
+def mount_static(web: FastAPI) -> None:
     """Serve the page's CSS and JavaScript at /static."""
     web.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
