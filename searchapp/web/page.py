@@ -12,6 +12,7 @@ the search page with the message and the status the API would answer with
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Callable, Coroutine
 from functools import cache
@@ -32,7 +33,7 @@ from searchapp.search import SearchResult
 from searchapp.search.cross_modal import MAX_QUERY_IMAGE_BYTES
 from searchapp.search.request import Mode, Retrieval
 from searchapp.web.app import status_for
-from searchapp.web.deps import AppDep
+from searchapp.web.deps import AppDep, ThumbnailsDep
 from searchapp.web.highlight import highlight
 from searchapp.web.params import SearchParams
 
@@ -77,6 +78,7 @@ class PageView:
     query: str = ""  # the text query, for highlighting
     item_id: str | None = None  # "more like this": the image searched by
     uploaded: bool = False  # the query was an uploaded image (pages cannot follow)
+    uploaded_preview: str | None = None  # a data: URL of its thumbnail
     result: SearchResult | None = None
     hint: str | None = None  # what to do next (not an error)
     error: str | None = None
@@ -159,6 +161,7 @@ def search_page(
 async def image_search_page(
     request: Request,
     app: AppDep,
+    thumbnails: ThumbnailsDep,
     params: Annotated[SearchParams, Depends()],
     image: Annotated[UploadFile, File(description="The query image.")],
     direction: Annotated[Mode, Form()] = Mode.IMAGE,
@@ -172,8 +175,13 @@ async def image_search_page(
     params = dataclasses.replace(params, mode=direction, offset=0)
     # Encoding runs in the thread pool, like the sync routes: never on the event loop.
     result = await run_in_threadpool(app.search.search, params.request(image=data))
+    # The search decoded it already, so this cannot fail on the image: show what was asked.
+    preview = await run_in_threadpool(thumbnails.of_bytes, data)
     view = dataclasses.replace(
-        _base_view(request, params, mode=direction), uploaded=True, result=result
+        _base_view(request, params, mode=direction),
+        uploaded=True,
+        uploaded_preview="data:image/jpeg;base64," + base64.b64encode(preview).decode("ascii"),
+        result=result,
     )
     return render(request, view)
 

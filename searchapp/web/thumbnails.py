@@ -57,6 +57,10 @@ class Thumbnails:
                 old.unlink(missing_ok=True)
         return target
 
+    def of_bytes(self, data: bytes) -> bytes:
+        """A thumbnail of image bytes that are not an item (an uploaded query image)."""
+        return render(data, self._loader)
+
 
 def render(data: bytes, loader: ImageLoader) -> bytes:
     """A JPEG of at most THUMBNAIL_SIZE pixels a side, upright, from image bytes.

@@ -240,6 +240,7 @@ def test_upload_searches_by_image(client: TestClient, corpus_dirs) -> None:
     assert len(thumbs) == 3
     assert thumbs[0] == f"/api/items/{rocket}/thumbnail"  # the same picture is nearest
     assert "like the uploaded image" in response.text
+    assert 'src="data:image/jpeg;base64,' in response.text  # what was asked, shown
     to_text = client.post(
         "/image",
         files={"image": ("q.jpg", data, "image/jpeg")},
