@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1su
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ run: $(STAMP)
 	$(BIN)/searchapp stats
 	$(BIN)/searchapp search "how do I keep my bread dough rising"
 
-test: $(STAMP)
+# The browser test drives Debian's chromium (playwright's own download cannot run here).
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y chromium; \
+	else echo "the browser test needs chromium: install it (apt-get install -y chromium); it is skipped until then"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check searchapp tests bench

@@ -6,13 +6,14 @@ needed (it builds them once), or build a :class:`Settings` yourself in tests.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from searchapp.errors import ConfigError
 
@@ -83,6 +84,13 @@ class Settings(BaseSettings):
         default="searchapp",
         pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$",
         description="Prefix of every collection name; separate prefixes separate indexes.",
+    )
+
+    file_roots: Annotated[list[Path], NoDecode] = Field(
+        default=[],
+        description="Folders whose files the web app may serve (an ingested item's file "
+        "and thumbnail), separated by ':' or as a JSON list. Empty: the folders given to "
+        "`searchapp ingest`, as it records them in STATE_DIR.",
     )
 
     # --- text model and chunking ---------------------------------------------
@@ -233,6 +241,22 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_state_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("file_roots", mode="before")
+    @classmethod
+    def _split_file_roots(cls, value: object) -> object:
+        # PATH-like "a:b" from the environment; a JSON list is accepted too.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(os.pathsep) if part.strip()]
+        return value
+
+    @field_validator("file_roots")
+    @classmethod
+    def _expand_file_roots(cls, value: list[Path]) -> list[Path]:
+        return [root.expanduser().resolve() for root in value]
 
     @field_validator("clip_checkpoint")
     @classmethod

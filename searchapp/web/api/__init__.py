@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from searchapp.web.api import health
+from searchapp.web.api import health, items
 
 api_router = APIRouter()
 api_router.include_router(health.router)
+api_router.include_router(items.router)
