@@ -2,12 +2,14 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test lint clean
+.PHONY: install run test chromium lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,13 +19,21 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Ingest the samples (a re-run skips what is unchanged), then serve the page until Ctrl-C.
 run: $(STAMP)
 	$(BIN)/searchapp ingest data/
 	$(BIN)/searchapp stats
-	$(BIN)/searchapp search "how do I keep my bread dough rising"
+	$(BIN)/searchapp serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The browser test drives Debian's chromium (playwright's own download cannot run here).
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y chromium; \
+	else echo "the browser test needs chromium: install it (apt-get install -y chromium); it is skipped until then"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check searchapp tests bench

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         description="Prefix of every collection name; separate prefixes separate indexes.",
     )
 
+    file_roots: Annotated[list[Path], NoDecode] = Field(
+        default=[],
+        description="Folders whose files the web app may serve (an ingested item's file "
+        "and thumbnail), separated by ':' or as a JSON list. Empty: the folders given to "
+        "`searchapp ingest`, as it records them in STATE_DIR.",
+    )
+
     # --- text model and chunking ---------------------------------------------
     text_model: str = Field(
         default=DEFAULT_TEXT_MODEL,
@@ -274,7 +281,7 @@ class Settings(BaseSettings):
     def _expand_state_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("watch_roots", mode="before")
+    @field_validator("watch_roots", "file_roots", mode="before")
     @classmethod
     def _split_roots(cls, value: object) -> object:
         # From the environment: a JSON list, or paths joined by ":" like $PATH.
@@ -285,7 +292,7 @@ class Settings(BaseSettings):
             return [part for part in text.split(os.pathsep) if part.strip()]
         return value
 
-    @field_validator("watch_roots")
+    @field_validator("watch_roots", "file_roots")
     @classmethod
     def _expand_roots(cls, value: list[Path]) -> list[Path]:
         return [root.expanduser().resolve() for root in value]

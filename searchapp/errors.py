@@ -72,6 +72,17 @@ class NotFoundError(SearchappError):
     """An item id does not exist in the store."""
 
 
+# --- serving files -----------------------------------------------------------
+
+
+class FileGoneError(NotFoundError):
+    """An ingested item's file no longer exists where ingest found it."""
+
+
+class FileAccessDenied(SearchappError):
+    """An ingested item's file is outside the folders the web app may serve."""
+
+
 # --- evaluation ------------------------------------------------------------
 
 

@@ -91,10 +91,13 @@ def ingest_command(
     from searchapp.app import App
     from searchapp.extract import ExtractOptions
     from searchapp.ingest import ingest, scan
+    from searchapp.ingest.roots import record_roots
 
     with command_errors():
         found = scan(paths)
         app = App()
+        # The web app serves files from under these folders (SEARCHAPP_FILE_ROOTS unset).
+        record_roots(app.settings.state_dir, paths)
         options = ExtractOptions(text_field=text_field, title_field=title_field, id_field=id_field)
         with _progress() as progress:
             bar = _Bar(progress, found.total_bytes, len(found.files))

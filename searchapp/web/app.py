@@ -19,7 +19,11 @@ from starlette.concurrency import run_in_threadpool
 
 from searchapp.app import App
 from searchapp.errors import (
+    ExtractError,
     FeatureUnsupportedError,
+    FileAccessDenied,
+    FileGoneError,
+    FileSkipped,
     InvalidQueryError,
     ModelMismatchError,
     ModelUnavailableError,
@@ -37,10 +41,15 @@ log = logging.getLogger("searchapp.web")
 # Each error the service can raise, and the status it answers with. The most
 # specific class wins (the list is searched in order).
 _STATUS: list[tuple[type[SearchappError], int]] = [
+    (FileGoneError, 410),
     (NotFoundError, 404),
     (UploadTooLargeError, 413),
     (UnsupportedUploadError, 415),
     (QueueUnavailableError, 503),
+    (FileAccessDenied, 403),
+    # An ingested image that no longer decodes (its thumbnail cannot be made).
+    (ExtractError, 422),
+    (FileSkipped, 422),
     (InvalidQueryError, 400),
     (FeatureUnsupportedError, 400),
     (StoreUnavailableError, 503),
@@ -97,8 +106,9 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
 
     from searchapp.web.api import api_router
-    from searchapp.web.page import page_router
+    from searchapp.web.page import mount_static, page_router
 
     web.include_router(api_router)
     web.include_router(page_router)
+    mount_static(web)
     return web

@@ -3,7 +3,9 @@
 Every call the worker makes into the ingest layer goes through here, so a
 change of that layer's entry points is one edit. Today it uses the public
 ``scan`` + ``ingest``; rows of a vanished file are removed through the store
-(``source == path`` in each space), until ingest can delete one file itself.
+(``source == path`` in each space), until ingest can delete one file itself;
+the worker's folders are recorded as ingested roots, as `searchapp ingest`
+records its paths.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from searchapp.extract.images import is_image_file
 from searchapp.ingest import Outcome, ingest, scan
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.pipeline import Progress
+from searchapp.ingest.roots import record_roots as _record_roots
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC
 from searchapp.store.filters import is_in
 
@@ -79,6 +82,13 @@ def sync_paths(app: App, paths: Sequence[Path], progress: Progress | None = None
             _remove(app, [path])
             result.paths[path] = PathResult(REMOVED)
     return result
+
+
+def record_roots(app: App, roots: Sequence[Path]) -> None:
+    """Record the worker's folders as ingested roots, as `searchapp ingest` records its
+    paths: the web app serves an item's file only from under one (when
+    SEARCHAPP_FILE_ROOTS is not set), uploads included."""
+    _record_roots(app.settings.state_dir, roots)
 
 
 def _scan(paths: Sequence[Path]) -> list[FoundFile]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from searchapp.app import App
 from searchapp.errors import ConfigError, QueueUnavailableError, SearchappError
 from searchapp.ingest import FileResult
-from searchapp.worker.adapter import SyncResult, sync_paths
+from searchapp.worker.adapter import SyncResult, record_roots, sync_paths
 from searchapp.worker.queue import Job, JobQueue, WorkerIdentity
 from searchapp.worker.rescan import rescan
 from searchapp.worker.status import HEARTBEAT_SECONDS, StatusBoard
@@ -100,6 +100,7 @@ class Worker:
         missing = [str(root) for root in options.roots if not root.is_dir()]
         if missing:
             raise ConfigError(f"not a folder, cannot be watched: {', '.join(missing)}")
+        record_roots(self._app, options.roots)
         self._board.register(self._me, options.roots)
         self._queue.prune()
         helpers_stop = threading.Event()

@@ -169,7 +169,7 @@ def _scenario(
     assert status()["worker_alive"] is True
 
     # Searched from another process, over the shared store: `searchapp search --json`.
-    def top_hit(query: str) -> str | None:
+    def top_hit(query: str) -> dict[str, Any]:
         done = subprocess.run(
             [sys.executable, "-m", "searchapp.cli", "search", query, "--json", "-k", "1"],
             env=env,
@@ -180,10 +180,17 @@ def _scenario(
         )
         assert done.returncode == 0, done.stderr
         hits = json.loads(done.stdout)
-        return hits[0]["source"] if hits else None
+        return hits[0] if hits else {"source": None}
 
-    _until(lambda: top_hit("how do bees make honey") == str(uploaded), "the upload searchable")
-    _until(lambda: top_hit("lava and magma eruption") == str(dropped), "the dropped file")
+    hit = _until(
+        lambda: (h := top_hit("how do bees make honey")) and h["source"] == str(uploaded) and h,
+        "the upload searchable",
+    )
+    _until(lambda: top_hit("lava and magma eruption")["source"] == str(dropped), "the dropped")
+    # The uploads folder is an ingested root: the web app serves the file by its id.
+    served = client.get(f"/api/items/{hit['id']}/file")
+    assert served.status_code == 200, served.text
+    assert served.content == uploaded.read_bytes()
 
     # 2. Many files queued; the worker is stopped mid-queue, gracefully (SIGTERM).
     names = [(f"topic{n:02d}.txt", TOPICS[n]) for n in range(2, len(TOPICS))]

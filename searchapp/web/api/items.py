@@ -1,0 +1,166 @@
+"""Ingested items by id: their metadata, an image's thumbnail, the original file.
+
+Files are named only by item id, never by a path (see searchapp.web.files).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from searchapp.errors import NotFoundError, SearchappError
+from searchapp.search.items import StoredItem
+from searchapp.web.deps import AppDep, ItemsDep, ThumbnailsDep
+from searchapp.web.files import ServedFile, served_file, served_roots
+from searchapp.web.thumbnails import THUMBNAIL_MEDIA_TYPE
+
+router = APIRouter(prefix="/api/items", tags=["items"])
+
+ItemId = Path(
+    pattern=r"^[0-9a-f]{32}$", description="An item id: the `id` of a search hit.", max_length=32
+)
+
+
+class Problem(BaseModel):
+    """Why a request failed, in words for the user."""
+
+    detail: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "not an item id"},
+    404: {"model": Problem, "description": "no such item"},
+    503: {"model": Problem, "description": "the store cannot be reached"},
+}
+_FILE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    403: {
+        "model": Problem,
+        "description": "the file is outside the served folders (SEARCHAPP_FILE_ROOTS)",
+    },
+    410: {
+        "model": Problem,
+        "description": "the file was moved or deleted since it was ingested",
+    },
+}
+# Files are the user's own, served to their own browser; these keep a served
+# HTML or SVG file from running script in the app's origin.
+_FILE_HEADERS = {
+    "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; "
+    "style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class ImageFacts(BaseModel):
+    width: int
+    height: int
+    format: str
+    caption: str | None
+
+
+class Item(BaseModel):
+    """What the store holds about an ingested item, and whether its file can be served."""
+
+    id: str
+    kind: str  # "image" or "document"
+    source: str
+    title: str
+    media_type: str
+    ext: str
+    record_id: str | None
+    chunk_index: int | None
+    char_start: int | None
+    char_end: int | None
+    mtime: float  # when it was ingested
+    sha256: str
+    image: ImageFacts | None
+    metadata: dict[str, Any]
+    file: str | None  # URL of the original file, None when it cannot be served
+    file_problem: str | None  # why not
+    size: int | None  # of the file now, when it can be served
+    thumbnail: str | None  # URL of the thumbnail (images)
+
+
+@router.get("/{item_id}", response_model=Item, responses=_ERRORS)
+def item_metadata(app: AppDep, items: ItemsDep, item_id: str = ItemId) -> Item:
+    """An ingested item: an image, or the chunk of a document that a search hit names."""
+    item = items.get(item_id)
+    file: ServedFile | None = None
+    problem: str | None = None
+    try:
+        file = served_file(item, served_roots(app.settings))
+    except SearchappError as exc:
+        problem = str(exc)
+    return _item_model(item, file, problem)
+
+
+@router.get(
+    "/{item_id}/thumbnail",
+    response_class=FileResponse,
+    responses={
+        **_FILE_ERRORS,
+        200: {"content": {THUMBNAIL_MEDIA_TYPE: {}}, "description": "a JPEG thumbnail"},
+    },
+)
+def item_thumbnail(
+    app: AppDep, items: ItemsDep, thumbnails: ThumbnailsDep, item_id: str = ItemId
+) -> FileResponse:
+    """A small JPEG of an ingested image (at most 320 pixels a side), made once.
+
+    422 also when the image file no longer decodes (changed, truncated since ingest).
+    """
+    item = items.get(item_id)
+    if not item.is_image:
+        raise NotFoundError(f"item {item_id} is a document: only images have thumbnails")
+    file = served_file(item, served_roots(app.settings))
+    path = thumbnails.path_for(item, file)
+    # The name holds the version: a changed file gets a new URL's worth of content.
+    return FileResponse(
+        path, media_type=THUMBNAIL_MEDIA_TYPE, headers={"Cache-Control": "private, max-age=300"}
+    )
+
+
+@router.get(
+    "/{item_id}/file",
+    response_class=FileResponse,
+    responses={**_FILE_ERRORS, 200: {"description": "the original file"}},
+)
+def item_file(app: AppDep, items: ItemsDep, item_id: str = ItemId) -> FileResponse:
+    """The original file of an ingested item, from where ingest found it."""
+    item = items.get(item_id)
+    file = served_file(item, served_roots(app.settings))
+    return FileResponse(
+        file.path,
+        media_type=item.media_type or None,
+        filename=file.path.name,
+        content_disposition_type="inline",
+        headers=_FILE_HEADERS,
+    )
+
+
+def _item_model(item: StoredItem, file: ServedFile | None, problem: str | None) -> Item:
+    base = f"/api/items/{item.id}"
+    return Item(
+        id=item.id,
+        kind="image" if item.is_image else "document",
+        source=item.source,
+        title=item.title,
+        media_type=item.media_type,
+        ext=item.ext,
+        record_id=item.record_id,
+        chunk_index=item.chunk_index,
+        char_start=item.char_start,
+        char_end=item.char_end,
+        mtime=item.mtime,
+        sha256=item.sha256,
+        image=ImageFacts(**item.image.as_json()) if item.image is not None else None,
+        metadata=item.metadata,
+        file=f"{base}/file" if file is not None else None,
+        file_problem=problem,
+        size=file.size if file is not None else None,
+        thumbnail=f"{base}/thumbnail" if item.is_image else None,
+    )
