@@ -13,6 +13,7 @@ from searchapp.app import App
 from searchapp.errors import StoreUnavailableError
 from searchapp.search import SearchRequest
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC
+from searchapp.store.filters import equals
 from searchapp.worker import JobQueue, StatusBoard, Worker, WorkerOptions
 from searchapp.worker import service as service_module
 
@@ -156,6 +157,10 @@ def test_watched_files_come_and_go(
     (root / "pic.txt").write_text("a red square")
     _until(lambda: str(root / "pic.txt") in _done_paths(queue))
     assert str(root / "pic.txt") not in _sources(app)
+    caption_rows = app.store.existing_collection(TEXT_SPEC).query(
+        equals("source", str(image)), ["text"]
+    )
+    assert any("a red square" in row["text"] for row in caption_rows)
 
     import shutil
 
