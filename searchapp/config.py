@@ -231,6 +231,45 @@ class Settings(BaseSettings):
         "dropped. Directions not named keep their measured defaults (see the README).",
     )
 
+    # --- the worker and uploads (searchapp worker, POST /api/ingest) ---------
+    watch_roots: Annotated[list[Path], NoDecode] = Field(
+        default=[],
+        description="Folders `searchapp worker` keeps ingested (watched, and rescanned "
+        'periodically): a JSON list (["/a", "/b"]) or paths separated by ":". '
+        "`searchapp worker PATH...` overrides it. The uploads folder is always watched.",
+    )
+    uploads_dir: Path | None = Field(
+        default=None,
+        description="Where files uploaded through POST /api/ingest are stored (and then "
+        "ingested from). Default: STATE_DIR/uploads.",
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1,
+        description="Largest file the API accepts in an upload (bytes); a bigger one is "
+        "refused with 413 while it streams in.",
+    )
+    watch_rescan_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="The worker walks its roots this often, as a safety net for file-system "
+        "events that were missed (network drives, a full event queue); 0: only at start.",
+    )
+    watch_debounce_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="A changed file is queued once it has been quiet this long, so a file "
+        "still being written is ingested once, when complete.",
+    )
+    worker_batch_files: int = Field(
+        default=8,
+        ge=1,
+        le=1000,
+        description="Files per ingest call of the worker: small batches keep the status "
+        "(current file, rates) fresh; large ones fill the model's batches better.",
+    )
+
     @field_validator("milvus_token", "milvus_password")
     @classmethod
     def _empty_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
@@ -242,10 +281,10 @@ class Settings(BaseSettings):
     def _expand_state_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("file_roots", mode="before")
+    @field_validator("watch_roots", "file_roots", mode="before")
     @classmethod
-    def _split_file_roots(cls, value: object) -> object:
-        # PATH-like "a:b" from the environment; a JSON list is accepted too.
+    def _split_roots(cls, value: object) -> object:
+        # From the environment: a JSON list, or paths joined by ":" like $PATH.
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
@@ -253,10 +292,15 @@ class Settings(BaseSettings):
             return [part for part in text.split(os.pathsep) if part.strip()]
         return value
 
-    @field_validator("file_roots")
+    @field_validator("watch_roots", "file_roots")
     @classmethod
-    def _expand_file_roots(cls, value: list[Path]) -> list[Path]:
+    def _expand_roots(cls, value: list[Path]) -> list[Path]:
         return [root.expanduser().resolve() for root in value]
+
+    @field_validator("uploads_dir")
+    @classmethod
+    def _expand_uploads(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
 
     @field_validator("clip_checkpoint")
     @classmethod
@@ -295,6 +339,15 @@ class Settings(BaseSettings):
     def resolved_milvus_uri(self) -> str:
         """The URI to connect to: explicit setting, else the Lite folder in state_dir."""
         return self.milvus_uri or str(self.state_dir / "milvus.db")
+
+    @property
+    def resolved_uploads_dir(self) -> Path:
+        return self.uploads_dir or self.state_dir / "uploads"
+
+    @property
+    def worker_queue_path(self) -> Path:
+        """The worker's durable queue and status (SQLite), shared by serve and worker."""
+        return self.state_dir / "worker-queue.db"
 
     @property
     def uses_milvus_lite(self) -> bool:

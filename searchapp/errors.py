@@ -88,3 +88,22 @@ class FileAccessDenied(SearchappError):
 
 class DatasetError(SearchappError):
     """An evaluation dataset is missing files or is not in the BEIR layout."""
+
+
+# --- the worker and uploads ------------------------------------------------
+
+
+class InvalidUploadError(SearchappError):
+    """An upload to ingest is malformed (no files, an empty file, a bad form)."""
+
+
+class UploadTooLargeError(InvalidUploadError):
+    """An uploaded file is bigger than SEARCHAPP_MAX_UPLOAD_BYTES."""
+
+
+class UnsupportedUploadError(InvalidUploadError):
+    """An uploaded file's type is not one that ingest reads."""
+
+
+class QueueUnavailableError(SearchappError):
+    """The worker's queue database cannot be read or written (locked, disk full...)."""

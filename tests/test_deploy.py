@@ -137,11 +137,13 @@ def test_web_and_worker_commands() -> None:
     assert "--port" in command("web") and command("web")[command("web").index("--port") + 1] == (
         "8000"
     )
-    script = command("worker")[-1]
-    assert "searchapp ingest /documents" in script
+    assert command("worker") == ["searchapp", "worker", "/documents"]
     mounts = [v for v in SERVICES["worker"]["volumes"] if ":/documents" in v]
     assert mounts and mounts[0].endswith(":ro")  # the worker only reads the documents
-    assert "INGEST_INTERVAL" in environment("worker")
+    assert "INGEST_INTERVAL" in environment("worker")["SEARCHAPP_WATCH_RESCAN_SECONDS"]
+    # The web process queues uploads where the worker reads them: one state volume.
+    for service in ("web", "worker"):
+        assert "searchapp-state:/var/lib/searchapp" in SERVICES[service]["volumes"]
 
 
 def test_dockerfile_builds_a_cpu_image_that_works_offline() -> None:

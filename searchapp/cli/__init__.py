@@ -16,6 +16,7 @@ from searchapp.cli.reindex import reindex_command
 from searchapp.cli.search import search_command
 from searchapp.cli.serve import serve_command
 from searchapp.cli.stats import stats_command
+from searchapp.cli.worker import worker_command
 
 app = typer.Typer(
     name="searchapp",
@@ -33,6 +34,7 @@ app.command("eval")(eval_command)
 app.command("reindex")(reindex_command)
 app.command("doctor")(doctor_command)
 app.command("serve")(serve_command)
+app.command("worker")(worker_command)
 
 store_app = typer.Typer(help="The shared local Milvus Lite store process.", no_args_is_help=True)
 app.add_typer(store_app, name="store")

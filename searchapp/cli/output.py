@@ -35,6 +35,7 @@ def quiet_third_party_logs() -> None:
         "huggingface_hub",
         "pypdf",
         "grpc",  # the in-process Milvus Lite server logs calls it does not implement
+        "python_multipart",  # logs each malformed upload; the API's 400 says what was wrong
     ):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     root = logging.getLogger()

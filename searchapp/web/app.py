@@ -28,9 +28,12 @@ from searchapp.errors import (
     ModelMismatchError,
     ModelUnavailableError,
     NotFoundError,
+    QueueUnavailableError,
     SearchappError,
     StoreError,
     StoreUnavailableError,
+    UnsupportedUploadError,
+    UploadTooLargeError,
 )
 
 log = logging.getLogger("searchapp.web")
@@ -40,6 +43,9 @@ log = logging.getLogger("searchapp.web")
 _STATUS: list[tuple[type[SearchappError], int]] = [
     (FileGoneError, 410),
     (NotFoundError, 404),
+    (UploadTooLargeError, 413),
+    (UnsupportedUploadError, 415),
+    (QueueUnavailableError, 503),
     (FileAccessDenied, 403),
     # An ingested image that no longer decodes (its thumbnail cannot be made).
     (ExtractError, 422),

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from searchapp.web.api import health, items
+from searchapp.web.api import health, ingest, items
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(items.router)
+api_router.include_router(ingest.router)

@@ -1,0 +1,266 @@
+"""Ingest over HTTP: upload files for the worker, and see what the worker is doing.
+
+An upload is stored under the uploads folder and queued in the worker's
+durable queue before the answer (202) goes out: once accepted, it is ingested
+even if the worker is down at the time or stopped half-way (it runs when the
+worker runs). The worker, not this process, reads and embeds the files.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from searchapp.errors import NotFoundError
+from searchapp.web.deps import AppDep
+from searchapp.web.uploads import FIELD, receive_files
+from searchapp.worker.queue import JobQueue
+from searchapp.worker.status import Snapshot, StatusBoard
+from searchapp.worker.uploads import (
+    MAX_FILES,
+    REQUEST_ID,
+    UploadWriter,
+    new_request_id,
+)
+
+router = APIRouter(prefix="/api/ingest", tags=["ingest"])
+
+
+# --- response schemas -----------------------------------------------------------
+
+
+class StoredItem(BaseModel):
+    name: str = Field(description="The file name the client sent.")
+    path: str = Field(description="Where it is stored (and its `source` once ingested).")
+    size: int
+
+
+class IngestAccepted(BaseModel):
+    request_id: str
+    items: list[StoredItem]
+    status_url: str = Field(description="Where to follow this request.")
+    worker_alive: bool = Field(
+        description="A worker is running now; if not, the files wait for `searchapp worker`."
+    )
+
+
+class QueueCounts(BaseModel):
+    queued: int
+    running: int
+    done: int
+    failed: int
+
+
+class WorkerState(BaseModel):
+    id: str
+    pid: int
+    host: str
+    alive: bool = Field(description="Its heartbeat is recent.")
+    heartbeat_age_seconds: float
+    started_at: datetime
+    roots: list[str]
+    current_file: str | None
+
+
+class IngestError(BaseModel):
+    at: datetime
+    path: str | None
+    request_id: str | None
+    reason: str
+
+
+class RequestItem(BaseModel):
+    name: str
+    path: str
+    size: int
+    state: str = Field(description="queued, running, done or failed.")
+    outcome: str | None = Field(
+        description="ingested, unchanged, skipped, failed or removed, once finished."
+    )
+    reason: str | None
+
+
+class RequestStatus(BaseModel):
+    request_id: str
+    finished: bool = Field(description="Every item is done or failed.")
+    items: list[RequestItem]
+
+
+class IngestStatus(BaseModel):
+    queue: QueueCounts
+    worker_alive: bool = Field(description="A worker is running (recent heartbeat).")
+    current_file: str | None
+    running: list[str] = Field(description="Files in the batch being ingested now.")
+    files_per_second: float = Field(description="Files finished per second, last minute.")
+    finished_last_minute: int
+    workers: list[WorkerState]
+    recent_errors: list[IngestError]
+    request: RequestStatus | None = Field(
+        default=None, description="The items of `request_id`, when one is asked for."
+    )
+
+
+# --- routes ------------------------------------------------------------------
+
+
+def _queue(request: Request, app: AppDep) -> JobQueue:
+    # One per web process: it checks the database schema once.
+    queue = getattr(request.app.state, "ingest_queue", None)
+    if queue is None:
+        queue = request.app.state.ingest_queue = JobQueue(app.settings.worker_queue_path)
+    return queue
+
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FIELD],
+                    "properties": {
+                        FIELD: {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "maxItems": MAX_FILES,
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _error(description: str) -> dict[str, object]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"detail": {"type": "string"}}}
+            }
+        },
+    }
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=IngestAccepted,
+    openapi_extra=_UPLOAD_BODY,
+    responses={
+        400: _error("no files, an empty file, or a malformed form"),
+        413: _error("a file is larger than SEARCHAPP_MAX_UPLOAD_BYTES"),
+        415: _error("a file type ingest does not read, or not multipart/form-data"),
+        503: _error("the upload could not be stored or queued"),
+    },
+)
+async def upload(request: Request, app: AppDep) -> IngestAccepted:
+    """Upload files to ingest (multipart/form-data, field `files`, one or more).
+
+    Supported: the types `searchapp ingest` reads (documents, records, images).
+    Each file is stored under the uploads folder with a generated name and
+    queued for the worker; the answer says where, and `status_url` follows the
+    request. Nothing is ingested until `searchapp worker` runs.
+    """
+    settings = app.settings
+    request_id = new_request_id()
+    limit = settings.max_upload_bytes
+    writer = await run_in_threadpool(UploadWriter, settings.resolved_uploads_dir, request_id, limit)
+    stored = await receive_files(request, writer, limit)
+    queue = _queue(request, app)
+    try:
+        await run_in_threadpool(
+            queue.enqueue,
+            [item.path for item in stored],
+            origin="upload",
+            request_id=request_id,
+            uploads=[(item.path, item.original_name, item.size) for item in stored],
+        )
+    except BaseException:
+        await run_in_threadpool(writer.abort)
+        raise
+    return IngestAccepted(
+        request_id=request_id,
+        items=[StoredItem(name=i.original_name, path=str(i.path), size=i.size) for i in stored],
+        status_url=f"{request.url_for('ingest_status').path}?request_id={request_id}",
+        worker_alive=(await run_in_threadpool(StatusBoard(queue).snapshot)).worker_alive,
+    )
+
+
+@router.get(
+    "/status",
+    name="ingest_status",
+    response_model=IngestStatus,
+    responses={404: _error("no such request_id"), 503: _error("the queue cannot be read")},
+)
+def status(
+    request: Request,
+    app: AppDep,
+    request_id: Annotated[
+        str | None,
+        Query(pattern=REQUEST_ID.pattern, description="Also show this upload request's items."),
+    ] = None,
+) -> IngestStatus:
+    """The worker's queue: counts by state, the current file, rates, recent errors,
+    and whether a worker is running."""
+    snapshot = StatusBoard(_queue(request, app)).snapshot(request_id)
+    if request_id is not None and not snapshot.request:
+        raise NotFoundError(f"no ingest request {request_id}")
+    return _status(snapshot, request_id)
+
+
+def _status(snapshot: Snapshot, request_id: str | None) -> IngestStatus:
+    request = None
+    if request_id is not None and snapshot.request is not None:
+        items = [
+            RequestItem(
+                name=i.original_name,
+                path=i.path,
+                size=i.size,
+                state=i.state,
+                outcome=i.outcome,
+                reason=i.reason,
+            )
+            for i in snapshot.request
+        ]
+        request = RequestStatus(
+            request_id=request_id,
+            finished=all(i.state in ("done", "failed") for i in items),
+            items=items,
+        )
+    return IngestStatus(
+        queue=QueueCounts(**snapshot.counts),
+        worker_alive=snapshot.worker_alive,
+        current_file=snapshot.current_file,
+        running=snapshot.running,
+        files_per_second=snapshot.files_per_second,
+        finished_last_minute=snapshot.finished_last_minute,
+        workers=[
+            WorkerState(
+                id=w.id,
+                pid=w.pid,
+                host=w.host,
+                alive=w.alive,
+                heartbeat_age_seconds=w.heartbeat_age,
+                started_at=_time(w.started_at),
+                roots=w.roots,
+                current_file=w.current_path,
+            )
+            for w in snapshot.workers
+        ],
+        recent_errors=[
+            IngestError(at=_time(e.at), path=e.path, request_id=e.request_id, reason=e.reason)
+            for e in snapshot.recent_errors
+        ],
+        request=request,
+    )
+
+
+def _time(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)

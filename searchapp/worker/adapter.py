@@ -1,0 +1,122 @@
+"""The worker's one door into ingestion: sync a batch of paths with the index.
+
+Every call the worker makes into the ingest layer goes through here, so a
+change of that layer's entry points is one edit. Today it uses the public
+``scan`` + ``ingest``; rows of a vanished file are removed through the store
+(``source == path`` in each space), until ingest can delete one file itself;
+the worker's folders are recorded as ingested roots, as `searchapp ingest`
+records its paths.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from searchapp.app import App
+from searchapp.errors import SearchappError
+from searchapp.extract.captions import SIDECAR_SUFFIXES, folder_names
+from searchapp.extract.images import is_image_file
+from searchapp.ingest import Outcome, ingest, scan
+from searchapp.ingest.discover import FoundFile
+from searchapp.ingest.pipeline import Progress
+from searchapp.ingest.roots import record_roots as _record_roots
+from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC
+from searchapp.store.filters import is_in
+
+REMOVED = "removed"
+CAPTION = "caption"  # a sidecar: read with its image, not a document of its own
+
+
+@dataclass(frozen=True)
+class PathResult:
+    outcome: str  # an ingest Outcome value, "removed" or "caption"
+    reason: str = ""
+    seen: tuple[int, float] | None = None  # (size, mtime) that was ingested
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == Outcome.FAILED.value
+
+
+@dataclass
+class SyncResult:
+    paths: dict[Path, PathResult] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # run-wide: "images skipped: no CLIP"
+
+
+def sync_paths(app: App, paths: Sequence[Path], progress: Progress | None = None) -> SyncResult:
+    """Ingest the paths that are files and remove the rows of those that are gone.
+
+    Raises the ingest layer's SearchappError when the run as a whole cannot go
+    on (store unreachable, model mismatch); a bad file is a failed result.
+    """
+    result = SyncResult()
+    present = [p for p in paths if os.path.isfile(p)]
+    gone = [p for p in paths if p not in present]
+    # An image's caption is part of it: a changed or removed sidecar re-ingests
+    # the image, and a sidecar never goes in without its image (or it would be
+    # read as a document).
+    related = [image for p in paths for image in _images_captioned_by(p)]
+    found = _scan([*present, *(i for i in related if i not in present)])
+    if gone:
+        _remove(app, gone)
+        result.paths.update({p: PathResult(REMOVED) for p in gone})
+    if found:
+        summary = ingest(app, found, progress=progress)
+        result.notices.extend(summary.notices)
+        by_path = {r.path: r for r in summary.results}
+        for file in found:
+            done = by_path.get(file.path)
+            if done is None:
+                result.paths[file.path] = PathResult(CAPTION, seen=(file.size, file.mtime))
+            else:
+                result.paths[file.path] = PathResult(
+                    done.outcome.value, done.reason, seen=(file.size, file.mtime)
+                )
+    # A file that vanished between the check and the scan is gone.
+    for path in present:
+        if path not in result.paths:
+            _remove(app, [path])
+            result.paths[path] = PathResult(REMOVED)
+    return result
+
+
+def record_roots(app: App, roots: Sequence[Path]) -> None:
+    """Record the worker's folders as ingested roots, as `searchapp ingest` records its
+    paths: the web app serves an item's file only from under one (when
+    SEARCHAPP_FILE_ROOTS is not set), uploads included."""
+    _record_roots(app.settings.state_dir, roots)
+
+
+def _scan(paths: Sequence[Path]) -> list[FoundFile]:
+    found: list[FoundFile] = []
+    for path in paths:
+        # One at a time: scan refuses a path that vanished since the listing, and
+        # the caller counts a path left out here as removed.
+        try:
+            found.extend(scan([path]).files)
+        except SearchappError:
+            continue
+    return found
+
+
+def _images_captioned_by(path: Path) -> list[Path]:
+    if path.suffix.lower() not in SIDECAR_SUFFIXES:
+        return []
+    return [
+        path.with_name(name)
+        for name in sorted(folder_names(path.parent))
+        if Path(name).stem == path.stem and is_image_file(name)
+    ]
+
+
+def _remove(app: App, paths: Sequence[Path]) -> None:
+    """Delete every row whose source is one of ``paths``, in every space."""
+    expression = is_in("source", [str(p) for p in paths])
+    for spec in (TEXT_SPEC, CLIP_TEXT_SPEC, CLIP_IMAGE_SPEC):
+        collection = app.store.existing_collection(spec)
+        if collection is not None:
+            collection.delete(expression)
