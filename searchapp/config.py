@@ -144,6 +144,13 @@ class Settings(BaseSettings):
         description="Largest image (width x height) that is decoded; bigger ones are "
         "reported and skipped. Also set as Pillow's decompression-bomb limit.",
     )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest query image the API accepts as an upload, in bytes; a bigger "
+        "upload is refused (413) while it arrives, before it is read whole.",
+    )
     test_random_clip: bool = Field(
         default=False,
         description="TEST ONLY: a tiny open_clip model with seeded random weights instead "

@@ -68,6 +68,10 @@ class InvalidQueryError(SearchappError):
     """A search request is malformed (unknown mode, bad filter, bad k...)."""
 
 
+class UploadTooLargeError(InvalidQueryError):
+    """An uploaded query file is bigger than the configured limit."""
+
+
 class NotFoundError(SearchappError):
     """An item id does not exist in the store."""
 
