@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from searchapp.app import App
+from searchapp.config import get_settings
 from searchapp.errors import (
     FeatureUnsupportedError,
     InvalidQueryError,
@@ -27,14 +28,19 @@ from searchapp.errors import (
     SearchappError,
     StoreError,
     StoreUnavailableError,
+    UploadTooLargeError,
 )
 
 log = logging.getLogger("searchapp.web")
+
+# Room in a request body for the multipart framing and the form's other fields.
+_FORM_OVERHEAD = 64 * 1024
 
 # Each error the service can raise, and the status it answers with. The most
 # specific class wins (the list is searched in order).
 _STATUS: list[tuple[type[SearchappError], int]] = [
     (NotFoundError, 404),
+    (UploadTooLargeError, 413),
     (InvalidQueryError, 400),
     (FeatureUnsupportedError, 400),
     (StoreUnavailableError, 503),
@@ -77,11 +83,16 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
             if owned:
                 await run_in_threadpool(current.close)
 
+    upload_limit = (app.settings if app is not None else get_settings()).max_upload_bytes
     web = FastAPI(
         title="searchapp",
         summary="Semantic search over your own documents and images, on Milvus.",
         version="0.1.0",
         lifespan=lifespan,
+        # Every body is counted as it arrives and refused (413) once over the
+        # limit, so a huge upload is never received whole; the upload route
+        # checks the file itself against the exact limit.
+        max_body_size=upload_limit + _FORM_OVERHEAD,
     )
     if app is not None:  # usable before the lifespan runs (TestClient without `with`)
         web.state.searchapp = app
@@ -89,6 +100,14 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
     @web.exception_handler(SearchappError)
     async def _searchapp_error(request: Request, exc: SearchappError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+
+    @web.exception_handler(413)
+    async def _too_large(request: Request, exc: Exception) -> JSONResponse:
+        detail = (
+            f"the request body is larger than the upload limit ({upload_limit:,} bytes, "
+            "SEARCHAPP_MAX_UPLOAD_BYTES)"
+        )
+        return JSONResponse({"detail": detail}, status_code=413)
 
     from searchapp.web.api import api_router
     from searchapp.web.page import page_router

@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter
 
-from searchapp.web.api import health
+from searchapp.web.api import collections, health, search
 
 api_router = APIRouter()
 api_router.include_router(health.router)
+api_router.include_router(search.router)
+api_router.include_router(collections.router)
