@@ -30,6 +30,7 @@ from searchapp.errors import (
     StoreUnavailableError,
     UploadTooLargeError,
 )
+from searchapp.web.limits import BodyLimit
 
 log = logging.getLogger("searchapp.web")
 
@@ -89,25 +90,16 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
         summary="Semantic search over your own documents and images, on Milvus.",
         version="0.1.0",
         lifespan=lifespan,
-        # Every body is counted as it arrives and refused (413) once over the
-        # limit, so a huge upload is never received whole; the upload route
-        # checks the file itself against the exact limit.
-        max_body_size=upload_limit + _FORM_OVERHEAD,
     )
+    # Bodies are refused (413) once over the limit, as they arrive; the upload
+    # route checks the file itself against the exact limit.
+    web.add_middleware(BodyLimit, limit=upload_limit + _FORM_OVERHEAD)
     if app is not None:  # usable before the lifespan runs (TestClient without `with`)
         web.state.searchapp = app
 
     @web.exception_handler(SearchappError)
     async def _searchapp_error(request: Request, exc: SearchappError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
-
-    @web.exception_handler(413)
-    async def _too_large(request: Request, exc: Exception) -> JSONResponse:
-        detail = (
-            f"the request body is larger than the upload limit ({upload_limit:,} bytes, "
-            "SEARCHAPP_MAX_UPLOAD_BYTES)"
-        )
-        return JSONResponse({"detail": detail}, status_code=413)
 
     from searchapp.web.api import api_router
     from searchapp.web.page import page_router
