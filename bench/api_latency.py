@@ -10,11 +10,14 @@ client each): a warm-up, then a fixed number of requests per level. It prints
 p50/p95/p99 latency and throughput per level, and where the time went: query
 encoding and Milvus (the server's ``Server-Timing`` header) against the
 latency the client saw; "elsewhere" is the rest (HTTP, JSON, snippets, waiting
-for a thread).
+for a thread). ``--backend server`` serves from a Milvus 2.3.5 standalone
+server instead, into which the Lite collection is copied once (kept in
+``--work``); it has no BM25, so compare with ``--retrieval dense``.
 
 Usage:
     python bench/api_latency.py                      # build on first run, then measure
     python bench/api_latency.py --work DIR --requests 100 --levels 1,8,32
+    python bench/api_latency.py --backend server --retrieval dense
 """
 
 from __future__ import annotations
@@ -29,10 +32,16 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from searchapp.config import Settings
+from searchapp.ingest.reindex import copy_rows
+from searchapp.store import TEXT_SPEC, Store
+from searchapp.store.standalone import StandaloneServer
 
 REPO = Path(__file__).resolve().parents[1]
 SCIFACT = REPO.parent / "shared" / "data" / "scifact"
@@ -58,6 +67,13 @@ def main() -> None:
     parser.add_argument("--retrieval", choices=["dense", "keyword", "hybrid"], default=None)
     parser.add_argument("--chunk-tokens", type=int, default=32)
     parser.add_argument("--chunk-overlap", type=int, default=8)
+    parser.add_argument(
+        "--backend",
+        choices=["lite", "server"],
+        default="lite",
+        help="lite: the shared local Milvus Lite process (the default set-up); server: "
+        "Milvus 2.3.5 standalone (PyPI package milvus), the Lite rows copied into it once",
+    )
     args = parser.parse_args()
 
     env = {
@@ -73,6 +89,16 @@ def main() -> None:
     print(f"collection: {chunks:,} chunks of SciFact in {args.work} (Milvus Lite)")
     if chunks < MIN_CHUNKS:
         sys.exit(f"fewer than {MIN_CHUNKS:,} chunks: use a smaller --chunk-tokens and a new --work")
+    with ExitStack() as stack:
+        if args.backend == "server":
+            server = stack.enter_context(StandaloneServer(args.work.resolve() / "milvus-server"))
+            env["SEARCHAPP_MILVUS_URI"] = server.uri
+            copied = _copy_to_server(args.work.resolve(), server.uri)
+            print(f"server {server.uri}: {copied:,} rows copied from Lite, index built")
+        _measure(args, env)
+
+
+def _measure(args: argparse.Namespace, env: dict[str, str]) -> None:
     queries = _test_queries()
     port = _free_port()
     command = [sys.executable, "-m", "searchapp.cli", "serve", "--port", str(port)]
@@ -83,10 +109,12 @@ def main() -> None:
         _wait_ready(base, server)
         print(f"server ready in {time.perf_counter() - started:.1f} s; {len(queries)} queries")
         params = {"k": args.k, **({"retrieval": args.retrieval} if args.retrieval else {})}
+        retrieval = httpx.get(f"{base}/api/search", params={**params, "q": queries[0]}).json()
         print(
-            f"{os.cpu_count()} CPUs, load average "
+            f"{args.backend}, {os.cpu_count()} CPUs, load average "
             + " ".join(f"{x:.1f}" for x in os.getloadavg())
-            + f"; k={args.k}, retrieval={args.retrieval or 'default (SEARCHAPP_RETRIEVAL)'}"
+            + f"; k={args.k}, retrieval={retrieval['retrieval']}"
+            + ("" if args.retrieval else " (the default, SEARCHAPP_RETRIEVAL)")
         )
         print(
             f"{'clients':>7} {'requests':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} "
@@ -121,6 +149,25 @@ def _build(env: dict[str, str]) -> int:
         )
         rows = _text_rows(env)
     return rows
+
+
+def _copy_to_server(work: Path, uri: str) -> int:
+    """Copy the Lite text collection into the server, once (vectors and all), and
+    wait for its index: rows in the server's collection."""
+    lite = Store.connect(Settings(state_dir=work, lite_shared=False))
+    server = Store.connect(Settings(state_dir=work, milvus_uri=uri))
+    try:
+        source = lite.existing_collection(TEXT_SPEC)
+        assert source is not None
+        target = server.collection(TEXT_SPEC, source.identity, model_setting="SEARCHAPP_TEXT_MODEL")
+        if target.count() < source.count():
+            print("copying the rows into the server and building its index ...", flush=True)
+            copy_rows(source, target)
+            target.seal()
+        return target.count()
+    finally:
+        lite.close()
+        server.close()
 
 
 def _text_rows(env: dict[str, str]) -> int:

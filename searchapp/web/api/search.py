@@ -8,6 +8,7 @@ result to JSON; the search service does the work.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Annotated, Any
 
@@ -85,7 +86,7 @@ def search_by_image(
     """Images like an uploaded image (mode image, the default here) or documents and
     captions about it (mode image-to-text)."""
     if params.mode is Mode.TEXT:  # the query-string default: an upload means an image search
-        params.mode = Mode.IMAGE
+        params = dataclasses.replace(params, mode=Mode.IMAGE)
     if params.mode not in _IMAGE_MODES:
         raise InvalidQueryError(
             f"an uploaded image is searched in mode image or image-to-text, not "
