@@ -195,7 +195,7 @@ class SearchService:
         offset: int = 0,
         filters: SearchFilters | None = None,
     ) -> SearchResult:
-        """ "More like this" for an ingested item (the ``id`` of a hit).
+        """More like this, for an ingested item (the ``id`` of a hit).
 
         An image finds images (by its stored CLIP vector, no CLIP model needed);
         a document chunk finds other documents by its stored text vector.
