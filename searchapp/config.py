@@ -152,6 +152,13 @@ class Settings(BaseSettings):
         description="Largest image (width x height) that is decoded; bigger ones are "
         "reported and skipped. Also set as Pillow's decompression-bomb limit.",
     )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest file the API accepts as an upload (a query image, or a file to "
+        "ingest), in bytes; a bigger one is refused (413) while it arrives.",
+    )
     test_random_clip: bool = Field(
         default=False,
         description="TEST ONLY: a tiny open_clip model with seeded random weights instead "
@@ -242,12 +249,6 @@ class Settings(BaseSettings):
         default=None,
         description="Where files uploaded through POST /api/ingest are stored (and then "
         "ingested from). Default: STATE_DIR/uploads.",
-    )
-    max_upload_bytes: int = Field(
-        default=20 * 1024 * 1024,
-        ge=1,
-        description="Largest file the API accepts in an upload (bytes); a bigger one is "
-        "refused with 413 while it streams in.",
     )
     watch_rescan_seconds: float = Field(
         default=300.0,

@@ -98,7 +98,7 @@ class InvalidUploadError(SearchappError):
 
 
 class UploadTooLargeError(InvalidUploadError):
-    """An uploaded file is bigger than SEARCHAPP_MAX_UPLOAD_BYTES."""
+    """An uploaded file (to search by or to ingest) is bigger than SEARCHAPP_MAX_UPLOAD_BYTES."""
 
 
 class UnsupportedUploadError(InvalidUploadError):

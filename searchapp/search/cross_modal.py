@@ -34,7 +34,7 @@ from searchapp.errors import (
 from searchapp.extract.images import ImageLoader
 from searchapp.search.hits import IMAGE_FIELDS, TEXT_FIELDS, best_per_document, image_hit, text_hit
 from searchapp.search.request import Mode, SearchRequest
-from searchapp.search.results import Hit, SearchResult, elapsed_ms
+from searchapp.search.results import Hit, SearchResult, Stopwatch, elapsed_ms
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, Store
 from searchapp.store.collection import VectorCollection
 from searchapp.store.filters import all_of, not_equals
@@ -75,14 +75,17 @@ class CrossModalSearch:
         The CLIP text tower reads 75 tokens: a longer query is cut there.
         """
         started = time.perf_counter()
-        collection = self._store.existing_collection(CLIP_IMAGE_SPEC)
+        watch = Stopwatch()
+        with watch.store():
+            collection = self._store.existing_collection(CLIP_IMAGE_SPEC)
         if collection is None:
             self._embedders.clip()  # without CLIP weights, that is the reason: say it
             return _nothing_yet(Mode.TEXT_TO_IMAGE, query, request, started)
         clip, notice = self._clip_for(collection)
         started = time.perf_counter()  # the model loads on first use: not timed
-        vector = clip.text.embed([query])[0]
-        return self._search(collection, query, vector, request, "", started, notice)
+        with watch.encoding():
+            vector = clip.text.embed([query])[0]
+        return self._search(collection, query, vector, request, "", started, notice, watch)
 
     def from_image(self, request: SearchRequest) -> SearchResult:
         """Images like the query image, or texts that describe it (image, image-to-text)."""
@@ -99,9 +102,12 @@ class CrossModalSearch:
                 "image search needs a query image or the id of an ingested image"
             )
         spec = CLIP_TEXT_SPEC if request.mode is Mode.IMAGE_TO_TEXT else CLIP_IMAGE_SPEC
-        collection = self._store.existing_collection(spec)
+        watch = Stopwatch()
+        with watch.store():
+            collection = self._store.existing_collection(spec)
         if request.item_id is not None:
-            vector, source = self._stored_image(request.item_id, collection)
+            with watch.store():
+                vector, source = self._stored_image(request.item_id, collection)
             if collection is None:  # an image, but no text in the CLIP text space
                 return _nothing_yet(request.mode, request.item_id, request, started)
             # "More like this": the image itself (and its caption) is no answer.
@@ -114,8 +120,10 @@ class CrossModalSearch:
                 return _nothing_yet(request.mode, "(image)", request, started)
             clip, notice = self._clip_for(collection)
             started = time.perf_counter()  # the model loads on first use: not timed
-            vector, exclude, label = self._embed_query_image(clip, request.image), "", "(image)"
-        return self._search(collection, label, vector, request, exclude, started, notice)
+            with watch.encoding():
+                vector = self._embed_query_image(clip, request.image)
+            exclude, label = "", "(image)"
+        return self._search(collection, label, vector, request, exclude, started, notice, watch)
 
     # --- steps -----------------------------------------------------------------
 
@@ -128,16 +136,20 @@ class CrossModalSearch:
         exclude: str,
         started: float,
         notice: str | None,
+        watch: Stopwatch,
     ) -> SearchResult:
         to_text = collection.spec is CLIP_TEXT_SPEC
         wanted = request.offset + request.k
-        rows = collection.search(
-            vector[np.newaxis, :],
-            limit=min(wanted * (_WINDOWS_PER_DOCUMENT if to_text else 1), 16384),
-            fields=TEXT_FIELDS if to_text else IMAGE_FIELDS,
-            expression=all_of(request.filters.expression(), exclude),
-            ef=self._settings.search_ef,
-        )[0]
+        expression = all_of(request.filters.expression(), exclude)
+        with watch.store():
+            rows = collection.search(
+                vector[np.newaxis, :],
+                # One image more than the page: whether there is a next page.
+                limit=min(wanted * _WINDOWS_PER_DOCUMENT if to_text else wanted + 1, 16384),
+                fields=TEXT_FIELDS if to_text else IMAGE_FIELDS,
+                expression=expression,
+                ef=self._settings.search_ef,
+            )[0]
         hits: list[Hit] = (
             [text_hit(row, "") for row in best_per_document(rows)]
             if to_text
@@ -151,6 +163,8 @@ class CrossModalSearch:
             request.k,
             request.offset,
             notice=notice,
+            timings=watch.timings(),
+            more=len(hits) > wanted,
         )
 
     def _clip_for(self, collection: VectorCollection) -> tuple[Clip, str | None]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +81,16 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Timings:
+    """Where a search spent its time, in milliseconds: embedding the query, and in
+    Milvus (resolving the collection and searching it). The rest of ``took_ms``
+    is shaping hits (snippets, relevance, paging)."""
+
+    encode_ms: float = 0.0
+    store_ms: float = 0.0
+
+
+@dataclass(frozen=True)
 class SearchResult:
     query: str
     mode: str
@@ -89,6 +101,35 @@ class SearchResult:
     notice: str | None = None  # e.g. "nothing has been ingested yet"
     retrieval: str | None = None  # dense, keyword or hybrid, for text searches
     below_floor: int = 0  # hits dropped by the relevance floor
+    timings: Timings = field(default_factory=Timings)
+    more: bool = False  # hits were found past this page (offset + k)
+
+
+class Stopwatch:
+    """Adds up the time spent in each kind of step of one search."""
+
+    def __init__(self) -> None:
+        self.encode_ms = 0.0
+        self.store_ms = 0.0
+
+    @contextmanager
+    def encoding(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.encode_ms += (time.perf_counter() - started) * 1000
+
+    @contextmanager
+    def store(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.store_ms += (time.perf_counter() - started) * 1000
+
+    def timings(self) -> Timings:
+        return Timings(round(self.encode_ms, 2), round(self.store_ms, 2))
 
 
 def elapsed_ms(started: float) -> float:

@@ -17,14 +17,15 @@ from searchapp.errors import (
     ModelMismatchError,
     ModelUnavailableError,
 )
-from searchapp.search.cross_modal import CrossModalSearch
+from searchapp.search.cross_modal import CrossModalSearch, is_item_id
 from searchapp.search.filters import SearchFilters
 from searchapp.search.floor import RelevanceFloor
 from searchapp.search.hits import TEXT_FIELDS, best_per_document, text_hit
 from searchapp.search.request import Mode, Retrieval, SearchRequest
-from searchapp.search.results import SearchResult, elapsed_ms
+from searchapp.search.results import SearchResult, Stopwatch, elapsed_ms
 from searchapp.search.retrieval import TextQuery, keyword_unavailable, retrieve, similarity
-from searchapp.store import TEXT_SPEC, Store, VectorCollection
+from searchapp.search.similar import similar_chunks
+from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC, Store, VectorCollection
 
 MAX_K = 100
 MAX_QUERY_CHARS = 2000
@@ -126,7 +127,9 @@ class SearchService:
         chosen = _retrieval(retrieval or self._settings.retrieval)
         self.floor.threshold(f"text-{chosen.value}", min_relevance)  # checked before any work
         expression = (filters or SearchFilters()).expression()
-        collection = self.text_collection()
+        watch = Stopwatch()
+        with watch.store():
+            collection = self.text_collection()
         result = SearchResult(query, "text", [], 0.0, k, offset, retrieval=chosen.value)
         if collection is None:
             notice = "nothing has been ingested yet: run `searchapp ingest PATH`"
@@ -145,18 +148,20 @@ class SearchService:
         floor = self.floor.threshold(direction, min_relevance)
         started = time.perf_counter()
         if vector is None:
-            vector = embedder.embed([query])[0]
+            with watch.encoding():
+                vector = embedder.embed([query])[0]
         text_query = TextQuery(query, vector)
         wanted = offset + k
-        rows = retrieve(
-            collection,
-            chosen,
-            text_query,
-            limit=min(wanted * _OVERFETCH, 16384),
-            fields=TEXT_FIELDS,
-            expression=expression,
-            settings=self._settings,
-        )
+        with watch.store():
+            rows = retrieve(
+                collection,
+                chosen,
+                text_query,
+                limit=min(wanted * _OVERFETCH, 16384),
+                fields=TEXT_FIELDS,
+                expression=expression,
+                settings=self._settings,
+            )
         model_id = collection.identity.model_id
         hits = [
             text_hit(
@@ -178,6 +183,51 @@ class SearchService:
             notice="; ".join(notices) or None,
             retrieval=chosen.value,
             below_floor=len(hits) - len(kept),
+            timings=watch.timings(),
+            more=len(kept) > wanted,
+        )
+
+    def similar(
+        self,
+        item_id: str,
+        *,
+        k: int = 10,
+        offset: int = 0,
+        filters: SearchFilters | None = None,
+    ) -> SearchResult:
+        """More like this, for an ingested item (the ``id`` of a hit).
+
+        An image finds images (by its stored CLIP vector, no CLIP model needed);
+        a document chunk finds other documents by its stored text vector.
+        """
+        if not is_item_id(item_id):
+            raise InvalidQueryError(
+                f"{item_id!r} is not an item id (32 lower-case hex digits, as in search hits)"
+            )
+        _check_page(k, offset)
+        filters = filters or SearchFilters()
+        filters.expression()  # checked before any work
+        started = time.perf_counter()
+        watch = Stopwatch()
+        with watch.store():
+            images = self._store.existing_collection(CLIP_IMAGE_SPEC)
+            is_image = images is not None and bool(images.get([item_id], ["source"]))
+        if is_image:
+            request = SearchRequest(
+                mode=Mode.IMAGE, item_id=item_id, k=k, offset=offset, filters=filters
+            )
+            return self._cross_modal.from_image(request)
+        with watch.store():
+            collection = self.text_collection()
+        return similar_chunks(
+            collection,
+            item_id,
+            k=k,
+            offset=offset,
+            filters=filters,
+            settings=self._settings,
+            watch=watch,
+            started=started,
         )
 
 

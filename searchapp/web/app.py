@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from searchapp.app import App
+from searchapp.config import get_settings
 from searchapp.errors import (
     ExtractError,
     FeatureUnsupportedError,
@@ -35,8 +36,12 @@ from searchapp.errors import (
     UnsupportedUploadError,
     UploadTooLargeError,
 )
+from searchapp.web.limits import BodyLimit
 
 log = logging.getLogger("searchapp.web")
+
+# Room in a request body for the multipart framing and the form's other fields.
+_FORM_OVERHEAD = 64 * 1024
 
 # Each error the service can raise, and the status it answers with. The most
 # specific class wins (the list is searched in order).
@@ -92,12 +97,16 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
             if owned:
                 await run_in_threadpool(current.close)
 
+    upload_limit = (app.settings if app is not None else get_settings()).max_upload_bytes
     web = FastAPI(
         title="searchapp",
         summary="Semantic search over your own documents and images, on Milvus.",
         version="0.1.0",
         lifespan=lifespan,
     )
+    # Bodies are refused (413) once over the limit, as they arrive; the upload
+    # route checks the file itself against the exact limit.
+    web.add_middleware(BodyLimit, limit=upload_limit + _FORM_OVERHEAD)
     if app is not None:  # usable before the lifespan runs (TestClient without `with`)
         web.state.searchapp = app
 

@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
-from searchapp.web.api import health, ingest, items
+from searchapp.web.api import collections, health, ingest, items, search
 
 api_router = APIRouter()
 api_router.include_router(health.router)
+api_router.include_router(search.router)
+api_router.include_router(collections.router)
 api_router.include_router(items.router)
 api_router.include_router(ingest.router)

@@ -1,0 +1,282 @@
+"""End-to-end latency of the JSON search API under concurrent clients.
+
+Builds (or, with ``--work DIR``, reuses) a text collection of SciFact chunks
+in Milvus Lite: the 5,183 abstracts cut into small chunks (32 word pieces, 8
+overlapping) so the collection holds over 50,000 rows (the run stops if it
+holds fewer). Then it starts a real ``searchapp serve`` process (uvicorn) on a
+free port against that store, and sends SciFact's test queries to
+``GET /api/search`` from 1, 8 and 32 concurrent clients (threads, one httpx
+client each): a warm-up, then a fixed number of requests per level. It prints
+p50/p95/p99 latency and throughput per level, and where the time went: query
+encoding and Milvus (the server's ``Server-Timing`` header) against the
+latency the client saw; "elsewhere" is the rest (HTTP, JSON, snippets, waiting
+for a thread). ``--backend server`` serves from a Milvus 2.3.5 standalone
+server instead, into which the Lite collection is copied once (kept in
+``--work``); it has no BM25, so compare with ``--retrieval dense``.
+
+Usage:
+    python bench/api_latency.py                      # build on first run, then measure
+    python bench/api_latency.py --work DIR --requests 100 --levels 1,8,32
+    python bench/api_latency.py --backend server --retrieval dense
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from searchapp.config import Settings
+from searchapp.ingest.reindex import copy_rows
+from searchapp.store import TEXT_SPEC, Store
+from searchapp.store.standalone import StandaloneServer
+
+REPO = Path(__file__).resolve().parents[1]
+SCIFACT = REPO.parent / "shared" / "data" / "scifact"
+MIN_CHUNKS = 50_000
+_TIMING = re.compile(r"(\w+);dur=([0-9.]+)")
+
+
+@dataclass(frozen=True)
+class Sample:
+    latency_ms: float  # as the client saw it
+    encode_ms: float
+    milvus_ms: float
+    search_ms: float
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=REPO / ".state" / "bench-api-latency")
+    parser.add_argument("--levels", default="1,8,32", help="concurrent clients per level")
+    parser.add_argument("--requests", type=int, default=96, help="measured requests per level")
+    parser.add_argument("--warmup", type=int, default=8, help="unmeasured requests per level")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--retrieval", choices=["dense", "keyword", "hybrid"], default=None)
+    parser.add_argument("--chunk-tokens", type=int, default=32)
+    parser.add_argument("--chunk-overlap", type=int, default=8)
+    parser.add_argument(
+        "--backend",
+        choices=["lite", "server"],
+        default="lite",
+        help="lite: the shared local Milvus Lite process (the default set-up); server: "
+        "Milvus 2.3.5 standalone (PyPI package milvus), the Lite rows copied into it once",
+    )
+    args = parser.parse_args()
+
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "SEARCHAPP_STATE_DIR": str(args.work.resolve()),
+        "SEARCHAPP_CHUNK_TOKENS": str(args.chunk_tokens),
+        "SEARCHAPP_CHUNK_OVERLAP": str(args.chunk_overlap),
+        "SEARCHAPP_CLIP_TEXT_WINDOWS": "0",
+    }
+    chunks = _build(env)
+    print(f"collection: {chunks:,} chunks of SciFact in {args.work} (Milvus Lite)")
+    if chunks < MIN_CHUNKS:
+        sys.exit(f"fewer than {MIN_CHUNKS:,} chunks: use a smaller --chunk-tokens and a new --work")
+    with ExitStack() as stack:
+        if args.backend == "server":
+            server = stack.enter_context(StandaloneServer(args.work.resolve() / "milvus-server"))
+            env["SEARCHAPP_MILVUS_URI"] = server.uri
+            copied = _copy_to_server(args.work.resolve(), server.uri)
+            print(f"server {server.uri}: {copied:,} rows copied from Lite, index built")
+        _measure(args, env)
+
+
+def _measure(args: argparse.Namespace, env: dict[str, str]) -> None:
+    queries = _test_queries()
+    port = _free_port()
+    command = [sys.executable, "-m", "searchapp.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen([*command, "--log-level", "warning"], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        _wait_ready(base, server)
+        print(f"server ready in {time.perf_counter() - started:.1f} s; {len(queries)} queries")
+        params = {"k": args.k, **({"retrieval": args.retrieval} if args.retrieval else {})}
+        retrieval = httpx.get(f"{base}/api/search", params={**params, "q": queries[0]}).json()
+        print(
+            f"{args.backend}, {os.cpu_count()} CPUs, load average "
+            + " ".join(f"{x:.1f}" for x in os.getloadavg())
+            + f"; k={args.k}, retrieval={retrieval['retrieval']}"
+            + ("" if args.retrieval else " (the default, SEARCHAPP_RETRIEVAL)")
+        )
+        print(
+            f"{'clients':>7} {'requests':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} "
+            f"{'req/s':>7} {'encode':>7} {'milvus':>7} {'elsewhere':>9}"
+        )
+        offset = 0
+        for level in (int(x) for x in args.levels.split(",")):
+            _run(base, params, queries, offset, args.warmup, level)
+            offset += args.warmup
+            began = time.perf_counter()
+            samples = _run(base, params, queries, offset, args.requests, level)
+            wall = time.perf_counter() - began
+            offset += args.requests
+            _report(level, samples, wall)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "searchapp.cli", "store", "stop"], env=env, check=False
+        )
+
+
+def _build(env: dict[str, str]) -> int:
+    """Rows in the text collection, ingesting SciFact first when it holds too few."""
+    rows = _text_rows(env)
+    if rows < MIN_CHUNKS:
+        print("ingesting SciFact (several minutes on a CPU) ...", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "searchapp.cli", "ingest", str(SCIFACT / "corpus.jsonl.gz")],
+            env={**env, "SEARCHAPP_LITE_SHARED": "false"},
+            check=True,
+        )
+        rows = _text_rows(env)
+    return rows
+
+
+def _copy_to_server(work: Path, uri: str) -> int:
+    """Copy the Lite text collection into the server, once (vectors and all), and
+    wait for its index: rows in the server's collection."""
+    lite = Store.connect(Settings(state_dir=work, lite_shared=False))
+    server = Store.connect(Settings(state_dir=work, milvus_uri=uri))
+    try:
+        source = lite.existing_collection(TEXT_SPEC)
+        assert source is not None
+        target = server.collection(TEXT_SPEC, source.identity, model_setting="SEARCHAPP_TEXT_MODEL")
+        if target.count() < source.count():
+            print("copying the rows into the server and building its index ...", flush=True)
+            copy_rows(source, target)
+            target.seal()
+        return target.count()
+    finally:
+        lite.close()
+        server.close()
+
+
+def _text_rows(env: dict[str, str]) -> int:
+    stats = subprocess.run(
+        [sys.executable, "-m", "searchapp.cli", "stats", "--json"],
+        env={**env, "SEARCHAPP_LITE_SHARED": "false"},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    collections = json.loads(stats.stdout)["collections"]
+    return sum(c["rows"] for c in collections if c["space"] == "text")
+
+
+def _test_queries() -> list[str]:
+    judged = {
+        line.split("\t")[0]
+        for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]
+        if line.strip()
+    }
+    with (SCIFACT / "queries.jsonl").open() as lines:
+        records = [json.loads(line) for line in lines if line.strip()]
+    return [r["text"] for r in records if r["_id"] in judged]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"searchapp serve exited with status {server.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=10).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    sys.exit(f"searchapp serve was not ready after {timeout:.0f} s")
+
+
+def _run(
+    base: str, params: dict[str, object], queries: list[str], first: int, count: int, level: int
+) -> list[Sample]:
+    """``count`` searches from ``level`` client threads; each takes the next query."""
+    samples: list[Sample] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    cursor = iter(range(first, first + count))
+
+    def client() -> None:
+        with httpx.Client(base_url=base, timeout=600) as http:
+            while True:
+                with lock:
+                    index = next(cursor, None)
+                if index is None:
+                    return
+                query = queries[index % len(queries)]
+                began = time.perf_counter()
+                response = http.get("/api/search", params={**params, "q": query})
+                latency = (time.perf_counter() - began) * 1000
+                if response.status_code != 200:
+                    with lock:
+                        failures.append(f"{response.status_code}: {response.text[:200]}")
+                    continue
+                timing = dict(_TIMING.findall(response.headers.get("server-timing", "")))
+                with lock:
+                    samples.append(
+                        Sample(
+                            latency,
+                            float(timing.get("encode", 0)),
+                            float(timing.get("milvus", 0)),
+                            float(timing.get("search", 0)),
+                        )
+                    )
+
+    threads = [threading.Thread(target=client) for _ in range(level)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        sys.exit(f"{len(failures)} searches failed, e.g. {failures[0]}")
+    return samples
+
+
+def _report(level: int, samples: list[Sample], wall: float) -> None:
+    latencies = sorted(s.latency_ms for s in samples)
+    total = sum(latencies)
+    encode = sum(s.encode_ms for s in samples) / total
+    milvus = sum(s.milvus_ms for s in samples) / total
+    print(
+        f"{level:>7} {len(samples):>8} {_percentile(latencies, 50):>9.1f} "
+        f"{_percentile(latencies, 95):>9.1f} {_percentile(latencies, 99):>9.1f} "
+        f"{len(samples) / wall:>7.2f} {encode:>7.1%} {milvus:>7.1%} "
+        f"{1 - encode - milvus:>9.1%}",
+        flush=True,
+    )
+
+
+def _percentile(ordered: list[float], percent: float) -> float:
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=100, method="inclusive")[int(percent) - 1]
+
+
+if __name__ == "__main__":
+    main()

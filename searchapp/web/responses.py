@@ -1,0 +1,154 @@
+"""The JSON shapes the API answers with: separate from the service's dataclasses,
+so what the API promises changes only here, on purpose."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from searchapp.search import Hit, SearchResult
+from searchapp.store import CollectionInfo
+
+
+class ChunkSpan(BaseModel):
+    index: int = Field(description="The chunk's number within its document (0 first).")
+    start: int = Field(description="Start of the chunk in the document's extracted text.")
+    end: int = Field(description="End (exclusive) of the chunk in the extracted text.")
+
+
+class ImageFacts(BaseModel):
+    width: int
+    height: int
+    format: str = Field(description="JPEG, PNG, WEBP, GIF, BMP, TIFF or MPO.")
+    caption: str | None
+
+
+class HitOut(BaseModel):
+    id: str = Field(description="The item's id: use it with /api/items/{id} and /similar/{id}.")
+    score: float = Field(description="The retrieval's own score: orders this list only.")
+    relevance: float | None = Field(
+        description="Calibrated relevance, 0-1, comparable across queries; null when the "
+        "direction has no calibration."
+    )
+    source: str = Field(description="Absolute path of the file.")
+    record_id: str | None = Field(description="The record within a record file, else null.")
+    title: str
+    snippet: str
+    media_type: str
+    chunk: ChunkSpan
+    image: ImageFacts | None = Field(description="Set for images and image captions.")
+    thumbnail_url: str | None = Field(description="A small preview, for image hits only.")
+    file_url: str = Field(description="The original file.")
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        image = hit.image
+        return cls(
+            id=hit.id,
+            score=round(hit.score, 6),
+            relevance=None if hit.relevance is None else round(hit.relevance, 4),
+            source=hit.source,
+            record_id=hit.record_id,
+            title=hit.title,
+            snippet=hit.snippet,
+            media_type=hit.media_type,
+            chunk=ChunkSpan(index=hit.chunk_index, start=hit.char_start, end=hit.char_end),
+            image=None
+            if image is None
+            else ImageFacts(
+                width=image.width, height=image.height, format=image.format, caption=image.caption
+            ),
+            thumbnail_url=f"/api/items/{hit.id}/thumbnail" if image is not None else None,
+            file_url=f"/api/items/{hit.id}/file",
+        )
+
+
+class TimingsOut(BaseModel):
+    """Where the server spent the search's time (also sent as a Server-Timing header)."""
+
+    encode_ms: float = Field(description="Embedding the query (decoding an image included).")
+    milvus_ms: float = Field(description="In Milvus: finding the collection and searching it.")
+    search_ms: float = Field(description="The whole search, as the route saw it.")
+
+
+class SearchResponse(BaseModel):
+    query: str = Field(description='The query text, "(image)" for an upload, or an item id.')
+    mode: str
+    retrieval: str | None = Field(description="dense, keyword or hybrid (text mode).")
+    k: int
+    offset: int
+    hits: list[HitOut]
+    took_ms: float = Field(description="Time of the search itself (model loading excluded).")
+    notice: str | None = Field(description="Something the user should know, or null.")
+    below_floor: int = Field(description="Hits left out by the relevance floor.")
+    next_offset: int | None = Field(
+        description="The offset of the next page; null when this page was the last."
+    )
+    timings: TimingsOut
+
+    @classmethod
+    def of(cls, result: SearchResult, *, search_ms: float) -> SearchResponse:
+        return cls(
+            query=result.query,
+            mode=result.mode,
+            retrieval=result.retrieval,
+            k=result.k,
+            offset=result.offset,
+            hits=[HitOut.of(hit) for hit in result.hits],
+            took_ms=result.took_ms,
+            notice=result.notice,
+            below_floor=result.below_floor,
+            next_offset=result.offset + result.k if result.more else None,
+            timings=TimingsOut(
+                encode_ms=result.timings.encode_ms,
+                milvus_ms=result.timings.store_ms,
+                search_ms=search_ms,
+            ),
+        )
+
+
+class IndexOut(BaseModel):
+    type: str
+    M: int
+    efConstruction: int
+    search_ef: int
+    keywords: str | None = Field(description="The BM25 index, null when none.")
+
+
+class CollectionOut(BaseModel):
+    space: str = Field(description="text, clip_image or clip_text.")
+    name: str = Field(description="The alias searches use.")
+    physical_name: str = Field(description="The collection the alias points to now.")
+    rows: int
+    model: str
+    dim: int
+    metric: str
+    normalized: bool
+    index: IndexOut
+
+    @classmethod
+    def of(cls, info: CollectionInfo) -> CollectionOut:
+        return cls(
+            space=info.space,
+            name=info.name,
+            physical_name=info.physical_name,
+            rows=info.rows,
+            model=info.model,
+            dim=info.dim,
+            metric=info.metric,
+            normalized=info.normalized,
+            index=IndexOut.model_validate(info.index),
+        )
+
+
+class StoreOut(BaseModel):
+    uri: str
+    server: str
+
+
+class CollectionsResponse(BaseModel):
+    store: StoreOut
+    collections: list[CollectionOut]
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(description="What went wrong, for a person to read.")
