@@ -105,6 +105,21 @@ class Settings(BaseSettings):
     )
     device: str = Field(default="cpu", description="torch device for the models.")
 
+    # --- ingest runs ----------------------------------------------------------
+    max_file_bytes: int = Field(
+        default=1 << 30,
+        ge=1,
+        description="Files larger than this are reported and skipped unread (1 GiB).",
+    )
+    ingest_checkpoint_files: int = Field(
+        default=200,
+        ge=1,
+        le=100_000,
+        description="Files per ingest round: after each round the store is flushed and "
+        "the ingest state records the round's files as done, so a killed run redoes at "
+        "most one round. Larger rounds make fewer, larger segments.",
+    )
+
     # --- images and CLIP ------------------------------------------------------
     clip_model: str = Field(
         default="ViT-B-32",
