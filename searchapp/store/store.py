@@ -106,14 +106,22 @@ class Store:
         if not create:
             return None
         physical = self.version_name(spec, 1)
-        self.create_physical(
-            physical,
-            spec,
-            identity,
-            IndexParams(self._settings.hnsw_m, self._settings.hnsw_ef_construction),
-        )
-        with translated(f"create alias {alias}", self.uri):
-            self._client.create_alias(physical, alias)
+        try:
+            self.create_physical(
+                physical,
+                spec,
+                identity,
+                IndexParams(self._settings.hnsw_m, self._settings.hnsw_ef_construction),
+            )
+            with translated(f"create alias {alias}", self.uri):
+                self._client.create_alias(physical, alias)
+        except StoreError:
+            # Another process (an ingest shard) created it at the same moment: use theirs.
+            handle = self.existing_collection(spec)
+            if handle is None:
+                raise
+            _check_identity(alias, handle.identity, identity, model_setting)
+            return handle
         return self.physical_collection(spec, physical)
 
     def existing_collection(self, spec: CollectionSpec) -> VectorCollection | None:
