@@ -18,8 +18,27 @@ from searchapp.store.collection import VectorCollection
 from searchapp.store.schema import ALL_SPECS
 
 WORDS = [
-    *"harbour ferry tomato basil bread dough kneading river granite orbit comet".split(),
-    *"violin quartet glacier desert lantern market spice pepper saffron copper".split(),
+    "harbour",
+    "ferry",
+    "tomato",
+    "basil",
+    "bread",
+    "dough",
+    "kneading",
+    "river",
+    "granite",
+    "orbit",
+    "comet",
+    "violin",
+    "quartet",
+    "glacier",
+    "desert",
+    "lantern",
+    "market",
+    "spice",
+    "pepper",
+    "saffron",
+    "copper",
 ]
 
 
