@@ -4,10 +4,12 @@ and resumed, and two shards at once. The store is the shared local store process
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.ingest import Shard, ingest, scan
+from searchapp.ingest.manifest import manifest_path
 from searchapp.store.local import LocalStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.slow]
@@ -67,6 +70,17 @@ def opened(state_dir: Path, prefix: str, embedders: Embedders) -> App:
     )
 
 
+def pending(manifest: Path) -> bool:
+    """True once the ingest state lists a file being written."""
+    if not manifest.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(manifest, timeout=1.0)) as db:
+            return bool(db.execute("SELECT count(*) FROM files WHERE done = 0").fetchone()[0])
+    except sqlite3.Error:  # not created yet, or locked this instant: ask again
+        return False
+
+
 def no_duplicates(app: App, helpers) -> None:
     for space, rows in helpers.store_rows(app).items():
         ids = [row["id"] for row in rows]
@@ -91,19 +105,19 @@ def test_sigkill_at_random_moments_then_resume_equals_a_clean_run(
     root = tmp_path / "tree"
     helpers.mixed_tree(root, documents=14, images=6)
     rounds = {"SEARCHAPP_INGEST_CHECKPOINT_FILES": "3"}  # many checkpoints to land between
-
-    started = time.monotonic()
-    finish(start(root, environment(state_dir, "warmup", **rounds)))
-    whole_run = time.monotonic() - started
-
+    env = environment(state_dir, "crashy", **rounds)
+    manifest = manifest_path(Settings(state_dir=state_dir, collection_prefix="crashy"))
     rng = random.Random(20261205)
     kills = attempts = 0
-    env = environment(state_dir, "crashy", **rounds)
     while kills < 10:
         attempts += 1
-        assert attempts <= 25, "the runs kept finishing before the kill"
+        assert attempts <= 20, "the runs kept finishing before the kill"
         process = start(root, env)
-        time.sleep(rng.uniform(0.3, 1.0) * whole_run)
+        # Models take seconds to load: the moment to aim at is once files are
+        # pending (the run is writing), then anywhere in the next few seconds.
+        while process.poll() is None and not pending(manifest):
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 4.0))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
