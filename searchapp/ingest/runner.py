@@ -29,7 +29,7 @@ from searchapp.ingest.reuse import ReusingEmbedder
 from searchapp.ingest.shards import Shard, share_of
 from searchapp.ingest.state import IngestState, RoundOutcome, RoundVersions, signature
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
-from searchapp.ingest.targets import Target, Targets
+from searchapp.ingest.targets import Model, Target, Targets
 from searchapp.ingest.text import TextPreparer
 from searchapp.store import (
     CLIP_IMAGE_SPEC,
@@ -38,6 +38,7 @@ from searchapp.store import (
     CollectionSpec,
     VectorCollection,
 )
+from searchapp.store.retry import RetryPolicy
 
 _NO_CLIP = "no CLIP model (see the note above)"
 
@@ -118,9 +119,11 @@ def ingest(
     if targets is None:
         targets, clip_problem = _current_targets(app, sorted_files)
     targets.check()
+    retries = RetryPolicy(settings.store_retries, settings.store_retry_backoff)
+    targets = _retrying(targets, retries)
 
     summary = IngestSummary()
-    state = IngestState(app, _recipe(settings, targets)) if keep_state else None
+    state = IngestState(app, _recipe(settings, targets), retries) if keep_state else None
     try:
         if state is not None:
             state.check_store()
@@ -366,6 +369,21 @@ def _rounds(
         yield documents[start : start + size], []
     for start in range(0, len(images), size):
         yield [], images[start : start + size]
+
+
+def _retrying(targets: Targets, policy: RetryPolicy) -> Targets:
+    """``targets`` whose writes are retried while Milvus is unreachable."""
+
+    def wrapped(target: Target[Model] | None) -> Target[Model] | None:
+        if target is None:
+            return None
+        return Target(target.collection.with_retries(policy), target.model)
+
+    return Targets(
+        text=wrapped(targets.text),
+        clip_text=wrapped(targets.clip_text),
+        clip_image=wrapped(targets.clip_image),
+    )
 
 
 def _recipe(settings: Settings, targets: Targets) -> str:

@@ -22,6 +22,7 @@ from searchapp.ingest.shards import Shard
 from searchapp.ingest.summary import FileResult, Outcome
 from searchapp.store import VectorCollection
 from searchapp.store.filters import is_in
+from searchapp.store.retry import RetryPolicy
 from searchapp.store.schema import ALL_SPECS
 
 # Sources per delete expression.
@@ -79,8 +80,9 @@ class RoundOutcome:
 class IngestState:
     """The manifest of the run's store, and the store's collections for deletes."""
 
-    def __init__(self, app: App, recipe: str) -> None:
+    def __init__(self, app: App, recipe: str, retries: RetryPolicy) -> None:
         self._app = app
+        self._retries = retries
         self.recipe = recipe
         self.manifest = Manifest.open(app.settings)
         self.notices: list[str] = []
@@ -91,7 +93,7 @@ class IngestState:
     def collections(self) -> list[VectorCollection]:
         """Every space's current collection that exists (deletes need no model)."""
         found = (self._app.store.existing_collection(spec) for spec in ALL_SPECS)
-        return [handle for handle in found if handle is not None]
+        return [handle.with_retries(self._retries) for handle in found if handle is not None]
 
     def check_store(self) -> None:
         """Forget a manifest whose store was emptied (dropped collections, a new server):

@@ -217,3 +217,44 @@ def test_an_interrupted_run_is_finished_exactly_by_the_next(
         assert resumed == helpers.ids_by_space(clean)
     finally:
         clean.close()
+
+
+def test_store_outages_are_retried_then_stop_cleanly(
+    app: App, tmp_path: Path, helpers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Milvus unreachable: a short outage is retried with backoff; a long one stops
+    the run with a clear error, nothing half-recorded, and the next run resumes."""
+    from pymilvus.exceptions import MilvusException
+
+    from searchapp.errors import StoreUnavailableError
+
+    root = tmp_path / "tree"
+    helpers.mixed_tree(root, documents=3, images=1)
+    app.settings.store_retry_backoff = 0.01
+    app.settings.store_retries = 3
+    client = app.store._client
+    upsert = client.upsert
+    failures = {"left": 2}
+
+    def flaky_upsert(*args, **kwargs):
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise MilvusException(message="server unavailable")
+        return upsert(*args, **kwargs)
+
+    monkeypatch.setattr(client, "upsert", flaky_upsert)
+    first = run(app, root)  # two failures, each retried
+    assert failures["left"] == 0 and first.count(Outcome.FAILED) == 0
+    helpers.check_manifest_matches_store(app)
+
+    (root / "docs" / "doc0.md").write_text("# Note 0\n\nRewritten during an outage.\n")
+    failures["left"] = 10**6  # down for good
+    with pytest.raises(StoreUnavailableError, match="gave up on 'write rows' after 3 attempts"):
+        run(app, root)
+    failures["left"] = 0
+    resumed = run(app, root)
+    assert resumed.count(Outcome.INGESTED) == 1
+    helpers.check_manifest_matches_store(app)
+    text = app.store.existing_collection(TEXT_SPEC)
+    rows = text.query(equals("source", str(root / "docs" / "doc0.md")), ["text"])
+    assert len(rows) == 1 and "Rewritten during an outage." in rows[0]["text"]
