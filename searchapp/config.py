@@ -113,6 +113,32 @@ class Settings(BaseSettings):
     )
     device: str = Field(default="cpu", description="torch device for the models.")
 
+    # --- ingest runs ----------------------------------------------------------
+    store_retries: int = Field(
+        default=6,
+        ge=1,
+        le=100,
+        description="Attempts of each ingest write (upsert, delete, flush) while Milvus is "
+        "unreachable, with doubling waits from STORE_RETRY_BACKOFF (6: about 30 s in all); "
+        "then ingest stops, recording nothing unfinished as done.",
+    )
+    store_retry_backoff: float = Field(
+        default=1.0, ge=0, le=60, description="Seconds before the first retry of a write."
+    )
+    max_file_bytes: int = Field(
+        default=1 << 30,
+        ge=1,
+        description="Files larger than this are reported and skipped unread (1 GiB).",
+    )
+    ingest_checkpoint_files: int = Field(
+        default=200,
+        ge=1,
+        le=100_000,
+        description="Files per ingest round: after each round the store is flushed and "
+        "the ingest state records the round's files as done, so a killed run redoes at "
+        "most one round. Larger rounds make fewer, larger segments.",
+    )
+
     # --- images and CLIP ------------------------------------------------------
     clip_model: str = Field(
         default="ViT-B-32",

@@ -78,6 +78,29 @@ def ingest_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
+    no_delete: Annotated[
+        bool,
+        typer.Option(
+            "--no-delete",
+            help="Keep the rows of files that are gone from the named folders "
+            "(default: they are deleted).",
+        ),
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="I/N: ingest only this process's share of the files (N processes, "
+            "I = 0..N-1, together ingest the tree once).",
+            metavar="I/N",
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a JSON report of every skipped or failed file, with its reason.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Extract, chunk, embed and store the text of files, and embed images.
 
@@ -85,30 +108,55 @@ def ingest_command(
     document per record); images .jpg .jpeg .png .webp .gif .bmp .tif .tiff
     (CLIP), captioned by a NAME.caption or NAME.txt file next to them or by
     their own metadata. Unchanged files are skipped on re-runs; changed files
-    replace their old chunks. Exit status 1 only when nothing could be ingested
-    or the store is unreachable.
+    replace their old chunks; rows of files deleted from the named folders are
+    deleted (unless --no-delete). A killed run loses nothing: run it again.
+    Exit status 1 only when nothing could be ingested or the store is
+    unreachable.
     """
     from searchapp.app import App
     from searchapp.extract import ExtractOptions
-    from searchapp.ingest import ingest, scan
+    from searchapp.ingest import Shard, ingest, scan
     from searchapp.ingest.roots import record_roots
 
     with command_errors():
-        found = scan(paths)
+        share = Shard.parse(shard) if shard is not None else None
+        found = scan(paths).share(share)
         app = App()
         # The web app serves files from under these folders (SEARCHAPP_FILE_ROOTS unset).
         record_roots(app.settings.state_dir, paths)
         options = ExtractOptions(text_field=text_field, title_field=title_field, id_field=id_field)
-        with _progress() as progress:
-            bar = _Bar(progress, found.total_bytes, len(found.files))
-            summary = ingest(app, found.files, options=options, force=force, progress=bar)
-        app.close()
+        try:
+            with _progress() as progress:
+                bar = _Bar(progress, found.total_bytes, len(found.files))
+                summary = ingest(
+                    app,
+                    found.files,
+                    options=options,
+                    force=force,
+                    progress=bar,
+                    roots=found.roots,
+                    delete_missing=not no_delete,
+                    shard=share,
+                )
+        finally:
+            app.close()
+        if report is not None:
+            _write_report(report, summary)
     if as_json:
         out.print_json(json.dumps(summary.as_dict()))
     else:
         _print_summary(summary)
     if summary.nothing_ingested:
         raise typer.Exit(1)
+
+
+def _write_report(path: Path, summary: IngestSummary) -> None:
+    from searchapp.errors import SearchappError
+
+    try:
+        path.write_text(json.dumps(summary.report(), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise SearchappError(f"cannot write the report {path}: {exc.strerror or exc}") from exc
 
 
 def _progress() -> Progress:
@@ -134,12 +182,21 @@ def _print_summary(summary: IngestSummary) -> None:
         ("skipped", "skipped"),
         ("failed", "failed"),
         ("chunks written", "chunks_written"),
+        ("removed (gone from disk)", "removed"),
     ):
         table.add_row(label, str(totals[key]))
     if summary.rows_written:
         table.add_row(
             "rows written",
             ", ".join(f"{space} {rows}" for space, rows in sorted(summary.rows_written.items())),
+        )
+    if summary.reused:
+        table.add_row(
+            "embedded / reused",
+            ", ".join(
+                f"{space} {summary.embedded[space]}/{summary.reused[space]}"
+                for space in sorted(summary.embedded)
+            ),
         )
     table.add_row("elapsed", f"{summary.elapsed:.1f} s")
     table.add_row(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,13 +16,17 @@ class FoundFile:
     path: Path  # absolute, not resolved through symlinks (the path the user sees)
     size: int
     mtime: float
+    # Why the file cannot be read at all (a symlink loop, a dangling symlink, a
+    # folder that cannot be listed): reported as failed, never read.
+    problem: str = ""
 
 
 def discover(paths: Iterable[Path], *, include_hidden: bool = False) -> Iterator[FoundFile]:
     """Every regular file under ``paths``, in a stable (sorted) order.
 
     Folders are walked recursively without following symlinked folders, so a
-    symlink loop cannot trap the scan; symlinked files are included. Hidden
+    symlink loop cannot trap the scan; symlinked files are included, and
+    symlinks that loop or dangle are yielded with their ``problem``. Hidden
     files and folders (a leading dot) are left out unless ``include_hidden``.
     A path that does not exist is an error: it is almost always a typo.
     """
@@ -38,7 +43,10 @@ def discover(paths: Iterable[Path], *, include_hidden: bool = False) -> Iterator
 
 
 def _walk(root: Path, include_hidden: bool) -> Iterator[FoundFile]:
-    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+    unlisted: list[OSError] = []
+    for folder, dirnames, filenames in os.walk(root, onerror=unlisted.append, followlinks=False):
+        while unlisted:
+            yield _unlisted(unlisted.pop())
         if not include_hidden:
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             filenames = [f for f in filenames if not f.startswith(".")]
@@ -47,14 +55,24 @@ def _walk(root: Path, include_hidden: bool) -> Iterator[FoundFile]:
             found = _stat(Path(folder) / name)
             if found is not None:
                 yield found
+    while unlisted:
+        yield _unlisted(unlisted.pop())
+
+
+def _unlisted(exc: OSError) -> FoundFile:
+    reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+    return FoundFile(Path(str(exc.filename)), 0, 0.0, problem=f"cannot list folder: {reason}")
 
 
 def _stat(path: Path) -> FoundFile | None:
     try:
         stat = path.stat()
-    except OSError:
-        # A dangling symlink or a file that vanished since the listing: the
-        # reader reports unreadable files; here there is nothing to read.
+    except OSError as exc:
+        if path.is_symlink():
+            if exc.errno == errno.ELOOP:
+                return FoundFile(path, 0, 0.0, problem="symlink loop")
+            return FoundFile(path, 0, 0.0, problem="broken symlink (its target is missing)")
+        # A file that vanished since the listing: there is nothing to read.
         return None
     if not path.is_file():
         return None

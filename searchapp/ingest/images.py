@@ -37,12 +37,14 @@ from searchapp.extract import TextDocument
 from searchapp.extract.captions import Caption, read_sidecar
 from searchapp.extract.images import ImageLoader
 from searchapp.ingest.kinds import ImageFile
-from searchapp.ingest.pipeline import EmbedFn, Progress
+from searchapp.ingest.manifest import WrittenRow
+from searchapp.ingest.pipeline import KeyedEmbedFn, Progress, Versions, stale_rows
+from searchapp.ingest.reuse import input_key
 from searchapp.ingest.rows import fit, row_id, source_fields
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
 from searchapp.ingest.targets import Targets
-from searchapp.ingest.text import TextPreparer, unreadable
-from searchapp.store.filters import all_of, equals, is_in, not_equals
+from searchapp.ingest.text import TextPreparer, check_still, unreadable
+from searchapp.store.filters import is_in
 from searchapp.store.schema import PATH_LENGTH, TEXT_LENGTH
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ class _Prepared:
 
     item: ImageFile
     sha256: str
+    pixels_key: str  # "image:" + sha256 of the bytes alone: what the image tower reads
     width: int
     height: int
     format: str
@@ -100,9 +103,19 @@ class ImageIngestRun:
         workers: int = 2,
         force: bool = False,
         progress: Progress | None = None,
+        embed: dict[str, KeyedEmbedFn] | None = None,
+        versions: Versions | None = None,
     ) -> None:
         """``text_preparer`` and ``clip_text_preparer`` chunk captions for the text
-        and CLIP text spaces; each is needed when ``targets`` writes that space."""
+        and CLIP text spaces; each is needed when ``targets`` writes that space.
+        ``embed`` maps a space to the (reusing) embedder of its model; by default
+        each space's model is called directly. Without ``versions`` the store is
+        asked which versions it holds."""
+        self._embed = embed or _direct_embedders(targets)
+        self._versions = versions
+        # Per ingested image: the rows written in each space, for the manifest.
+        self.written: dict[Path, list[WrittenRow]] = {}
+        self.hashes: dict[Path, str] = {}
         self._targets = targets
         self._text_preparer = text_preparer
         self._clip_text_preparer = clip_text_preparer
@@ -120,7 +133,7 @@ class ImageIngestRun:
         stored: dict[str, str] = {}
         with ThreadPoolExecutor(self._workers, thread_name_prefix="searchapp-image") as pool:
             for index, item in enumerate(images):
-                if index % _LOOKUP_GROUP == 0:
+                if index % _LOOKUP_GROUP == 0 and self._versions is None:
                     stored = self._stored_versions(images[index : index + _LOOKUP_GROUP])
                 in_flight.append(pool.submit(self._read, item, stored.get(str(item.found.path))))
                 while len(in_flight) >= ahead:
@@ -141,11 +154,14 @@ class ImageIngestRun:
             data = _read_bytes(found.path)
             sidecar = self._sidecar_caption(item, warnings)
             digest = hashlib.sha256(data)
+            pixels_key = "image:" + digest.hexdigest()
             if sidecar is not None:
                 digest.update(b"\x1fcaption\x1f" + sidecar.text.encode("utf-8"))
             sha256 = digest.hexdigest()
-            if not self._force and stored_sha256 == sha256:
+            self.hashes[found.path] = sha256
+            if not self._force and self._unchanged(item, sha256, stored_sha256):
                 return FileResult(found.path, Outcome.UNCHANGED, size=found.size)
+            check_still(found)
             picture = self._loader.load(data)
         except FileSkipped as exc:
             return FileResult(found.path, Outcome.SKIPPED, str(exc), size=found.size)
@@ -155,15 +171,25 @@ class ImageIngestRun:
         return _Prepared(
             item=item,
             sha256=sha256,
+            pixels_key=pixels_key,
             width=picture.width,
             height=picture.height,
             format=picture.format,
             media_type=picture.media_type,
             caption=sidecar or picture.caption,
             pixels=pictures.model.preprocess(picture.image) if pictures is not None else None,
-            replaces=stored_sha256 is not None and stored_sha256 != sha256,
+            replaces=(
+                self._versions.stored(found.path)
+                if self._versions is not None
+                else stored_sha256 is not None and stored_sha256 != sha256
+            ),
             warnings=warnings,
         )
+
+    def _unchanged(self, item: ImageFile, sha256: str, stored_sha256: str | None) -> bool:
+        if self._versions is not None:
+            return self._versions.unchanged(item.found, sha256)
+        return stored_sha256 == sha256
 
     def _sidecar_caption(self, item: ImageFile, warnings: list[str]) -> Caption | None:
         if item.sidecar is None:
@@ -211,23 +237,30 @@ class ImageIngestRun:
                 clip_text_rows.extend(self._clip_text_preparer.document_rows(document, **version))
         image_rows: list[dict[str, Any]] = []
         if clip_image is not None:
-            pixels = [prepared.pixels for prepared in batch if prepared.pixels is not None]
-            vectors = clip_image.model.image.embed(pixels)
+            embedded = [prepared for prepared in batch if prepared.pixels is not None]
+            vectors = self._embed["clip_image"](
+                [prepared.pixels_key for prepared in embedded],
+                [prepared.pixels for prepared in embedded],
+            )
             image_rows = [
                 _image_row(prepared, prepared.document(), vector.tolist())
                 for prepared, vector in zip(batch, vectors, strict=True)
             ]
         if text is not None:
-            _attach_vectors(text_rows, text.model.embed)
+            _attach_vectors(text_rows, self._embed["text"])
             text.collection.upsert(text_rows)
         if clip_text is not None:
-            _attach_vectors(clip_text_rows, clip_text.model.text.embed)
+            _attach_vectors(clip_text_rows, self._embed["clip_text"])
             clip_text.collection.upsert(clip_text_rows)
         if clip_image is not None:
             clip_image.collection.upsert(image_rows)
+        written = self._rows_by_image(
+            batch, text=text_rows, clip_text=clip_text_rows, clip_image=image_rows
+        )
         for prepared in batch:
             if prepared.replaces:
-                self._delete_older(prepared)
+                self._delete_older(prepared, written[prepared.item.found.path])
+        self.written.update(written)
         self.summary.rows_written.update(
             text=len(text_rows), clip_text=len(clip_text_rows), clip_image=len(image_rows)
         )
@@ -246,13 +279,31 @@ class ImageIngestRun:
                 advanced=True,
             )
 
-    def _delete_older(self, prepared: _Prepared) -> None:
-        older = all_of(
-            equals("source", str(prepared.item.found.path)),
-            not_equals("sha256", prepared.sha256),
-        )
-        for target in (self._targets.text, self._targets.clip_text, self._targets.clip_image):
-            if target is not None:
+    def _rows_by_image(
+        self, batch: list[_Prepared], **rows: list[dict[str, Any]]
+    ) -> dict[Path, list[WrittenRow]]:
+        written: dict[Path, list[WrittenRow]] = {p.item.found.path: [] for p in batch}
+        keys = {p.item.found.path: p.pixels_key for p in batch}
+        for space, space_rows in rows.items():
+            for row in space_rows:
+                source = Path(row["source"])
+                key = keys[source] if space == "clip_image" else input_key(row["text"])
+                written[source].append(WrittenRow(space, row["id"], key))
+        return written
+
+    def _delete_older(self, prepared: _Prepared, written: list[WrittenRow]) -> None:
+        path = prepared.item.found.path
+        spaces = {
+            "text": self._targets.text,
+            "clip_text": self._targets.clip_text,
+            "clip_image": self._targets.clip_image,
+        }
+        for space, target in spaces.items():
+            if target is None:
+                continue
+            new_ids = {row.id for row in written if row.space == space}
+            older = stale_rows(self._versions, path, prepared.sha256, space, new_ids)
+            if older:
                 target.collection.delete(older)
 
     def _stored_versions(self, items: Sequence[ImageFile]) -> dict[str, str]:
@@ -293,8 +344,26 @@ def _image_row(prepared: _Prepared, document: TextDocument, vector: list[float])
     }
 
 
-def _attach_vectors(rows: list[dict[str, Any]], embed: EmbedFn) -> None:
-    vectors = embed([row["text"] for row in rows])
+def _direct_embedders(targets: Targets) -> dict[str, KeyedEmbedFn]:
+    """Each space's model called directly (keys ignored)."""
+    embed: dict[str, KeyedEmbedFn] = {}
+    if targets.text is not None:
+        text_model = targets.text.model
+        embed["text"] = lambda keys, inputs: text_model.embed(inputs)
+    if targets.clip_text is not None:
+        clip_text = targets.clip_text.model.text
+        embed["clip_text"] = lambda keys, inputs: clip_text.embed(inputs)
+    if targets.clip_image is not None:
+        clip_image = targets.clip_image.model.image
+        embed["clip_image"] = lambda keys, inputs: clip_image.embed(inputs)
+    return embed
+
+
+def _attach_vectors(rows: list[dict[str, Any]], embed: KeyedEmbedFn) -> None:
+    if not rows:
+        return
+    texts = [row["text"] for row in rows]
+    vectors = embed([input_key(text) for text in texts], texts)
     for row, vector in zip(rows, vectors, strict=True):
         row["vector"] = vector.tolist()
 

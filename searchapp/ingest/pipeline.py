@@ -10,18 +10,57 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from searchapp.errors import ExtractError, FileSkipped
 from searchapp.ingest.discover import FoundFile
+from searchapp.ingest.manifest import WrittenRow
+from searchapp.ingest.reuse import input_key
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
-from searchapp.ingest.text import PreparedFile, TextPreparer, file_sha256
+from searchapp.ingest.text import PreparedFile, TextPreparer, check_still, file_sha256
 from searchapp.store import VectorCollection
-from searchapp.store.filters import all_of, any_of, equals, not_equals
+from searchapp.store.filters import all_of, any_of, equals, is_in, not_equals
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
+# Embeds inputs given with their keys (see reuse.ReusingEmbedder).
+KeyedEmbedFn = Callable[[Sequence[str], Sequence[Any]], np.ndarray]
+
+
+class Versions(Protocol):
+    """What the ingest state knows of each file's stored version (see manifest.py)."""
+
+    def unchanged(self, found: FoundFile, sha256: str) -> bool:
+        """True when the store holds all rows of exactly this content of the file."""
+        ...
+
+    def stored(self, path: Path) -> bool:
+        """True when the store may hold rows of some version of the file."""
+        ...
+
+    def recorded_ids(self, path: Path, space: str) -> set[str]:
+        """Ids of the rows the state recorded for the file's last finished version."""
+        ...
+
+
+def stale_rows(
+    versions: Versions | None, path: Path, sha256: str, space: str, new_ids: set[str]
+) -> str:
+    """The rows of ``path`` in ``space`` that its new version did not overwrite ("": none).
+
+    Rows of other contents go by their sha256 (this also covers what an
+    interrupted run wrote); rows of the same content made by another recipe
+    (e.g. other chunk sizes) by the ids the state recorded.
+    """
+    if versions is not None and not versions.stored(path):
+        return ""
+    older = all_of(equals("source", str(path)), not_equals("sha256", sha256))
+    if versions is None:
+        return older
+    gone = sorted(versions.recorded_ids(path, space) - new_ids)
+    return any_of(older, is_in("id", gone)) if gone else older
 
 
 class Progress(Protocol):
@@ -59,12 +98,18 @@ class TextIngestRun:
         self,
         collection: VectorCollection,
         preparer: TextPreparer,
-        embed: EmbedFn,
+        embed: KeyedEmbedFn,
         *,
+        space: str = "text",
         batch_rows: int = 256,
         force: bool = False,
         progress: Progress | None = None,
+        versions: Versions | None = None,
     ) -> None:
+        """Without ``versions`` (a re-index into new collections), the store itself is
+        asked whether a file's content is there."""
+        self._space = space
+        self._versions = versions
         self._collection = collection
         self._preparer = preparer
         self._embed = embed
@@ -74,6 +119,9 @@ class TextIngestRun:
         self.summary = IngestSummary()
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
+        # Per ingested file: the rows written (ids and input keys), for the manifest.
+        self.written: dict[Path, list[WrittenRow]] = {}
+        self.hashes: dict[Path, str] = {}  # content hash of every file read
 
     def run(self, files: Iterable[FoundFile]) -> IngestSummary:
         for found in files:
@@ -91,10 +139,13 @@ class TextIngestRun:
             if found.size == 0:
                 raise FileSkipped("empty file")
             sha256 = file_sha256(found)
+            self.hashes[found.path] = sha256
             if not self._force and self._unchanged(found, sha256):
                 self._done(FileResult(found.path, Outcome.UNCHANGED, size=found.size))
                 return
             prepared = self._preparer.prepare(found, sha256)
+            # The hash and the text came from two reads: both must be of one version.
+            check_still(found)
         except FileSkipped as exc:
             self._done(FileResult(found.path, Outcome.SKIPPED, str(exc), size=found.size))
             return
@@ -105,6 +156,8 @@ class TextIngestRun:
         self._queued_rows += len(prepared.rows)
 
     def _unchanged(self, found: FoundFile, sha256: str) -> bool:
+        if self._versions is not None:
+            return self._versions.unchanged(found, sha256)
         # Bounded, not Strong: a server answers at once instead of after a time
         # tick, and a stale answer can only say "changed", costing a re-embed.
         expression = all_of(equals("source", str(found.path)), equals("sha256", sha256))
@@ -132,7 +185,7 @@ class TextIngestRun:
             batch.extend(rows)
             inputs.extend(pending.prepared.inputs[take])
             owners.append((pending, len(rows)))
-        vectors = self._embed(inputs)
+        vectors = self._embed([input_key(text) for text in inputs], inputs)
         for row, vector in zip(batch, vectors, strict=True):
             row["vector"] = vector.tolist()
         self._collection.upsert(batch)
@@ -149,19 +202,25 @@ class TextIngestRun:
 
     def _finish(self, finished: list[PreparedFile]) -> None:
         # Rows of older versions that the new ones did not overwrite: one delete
-        # for every file finished by this batch (a server takes ~200 ms per delete).
-        self._collection.delete(
-            any_of(
-                *(
-                    all_of(
-                        equals("source", str(prepared.found.path)),
-                        not_equals("sha256", prepared.sha256),
-                    )
-                    for prepared in finished
-                )
+        # for every file finished by this batch (a server takes ~200 ms per delete),
+        # none for files the store never held.
+        older = [
+            stale_rows(
+                self._versions,
+                prepared.found.path,
+                prepared.sha256,
+                self._space,
+                {row["id"] for row in prepared.rows},
             )
-        )
+            for prepared in finished
+        ]
+        if any(older):
+            self._collection.delete(any_of(*older))
         for prepared in finished:
+            self.written[prepared.found.path] = [
+                WrittenRow(self._space, row["id"], input_key(text))
+                for row, text in zip(prepared.rows, prepared.inputs, strict=True)
+            ]
             self._done(
                 FileResult(
                     prepared.found.path,

@@ -10,11 +10,13 @@ it rebuilds (:class:`Targets`); the passes for other spaces do not run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchapp.app import App
+from searchapp.config import Settings
 from searchapp.embed.clip import Clip
 from searchapp.errors import ModelUnavailableError
 from searchapp.extract import ExtractOptions
@@ -22,9 +24,12 @@ from searchapp.extract.images import ImageLoader
 from searchapp.ingest.discover import FoundFile, discover
 from searchapp.ingest.images import ImageIngestRun
 from searchapp.ingest.kinds import ImageFile, SortedFiles, sort_files
-from searchapp.ingest.pipeline import EmbedFn, Progress, TextIngestRun
+from searchapp.ingest.pipeline import KeyedEmbedFn, Progress, TextIngestRun
+from searchapp.ingest.reuse import ReusingEmbedder
+from searchapp.ingest.shards import Shard, share_of
+from searchapp.ingest.state import IngestState, RoundOutcome, RoundVersions, signature
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
-from searchapp.ingest.targets import Target, Targets
+from searchapp.ingest.targets import Model, Target, Targets
 from searchapp.ingest.text import TextPreparer
 from searchapp.store import (
     CLIP_IMAGE_SPEC,
@@ -33,6 +38,7 @@ from searchapp.store import (
     CollectionSpec,
     VectorCollection,
 )
+from searchapp.store.retry import RetryPolicy
 
 _NO_CLIP = "no CLIP model (see the note above)"
 
@@ -44,23 +50,31 @@ class _DocumentPass:
     space: str
     collection: VectorCollection
     preparer: TextPreparer
-    embed: EmbedFn
+    embed: KeyedEmbedFn
     batch_size: int
 
 
 @dataclass(frozen=True)
 class Scan:
-    """The files of a run, known up front so progress can show totals and an ETA."""
+    """The files of a run, known up front so progress can show totals and an ETA,
+    and the paths they were found under (the roots deletes and shards refer to)."""
 
     files: list[FoundFile]
+    roots: list[Path] = field(default_factory=list)
 
     @property
     def total_bytes(self) -> int:
         return sum(f.size for f in self.files)
 
+    def share(self, shard: Shard | None) -> Scan:
+        """The files of one shard (see shards.py); all of them for None."""
+        if shard is None:
+            return self
+        return Scan(share_of(self.files, self.roots, shard), self.roots)
+
 
 def scan(paths: Sequence[Path]) -> Scan:
-    return Scan(list(discover(paths)))
+    return Scan(list(discover(paths)), [Path(os.path.abspath(p)) for p in paths])
 
 
 def ingest(
@@ -71,97 +85,343 @@ def ingest(
     force: bool = False,
     progress: Progress | None = None,
     targets: Targets | None = None,
+    roots: Sequence[Path] = (),
+    delete_missing: bool = True,
+    shard: Shard | None = None,
 ) -> IngestSummary:
     """Ingest ``files`` (documents and images); re-runs skip unchanged files.
 
-    ``targets`` default to every space's current collection and the configured
-    models. A re-index passes the new collections it builds and the models it
-    builds them with: only those spaces are written (a rebuild of the text
-    space reads images' captions but embeds no picture; a rebuild of the CLIP
-    spaces writes no MiniLM vectors).
+    A normal run (``targets`` None) writes every space's current collection
+    with the configured models and keeps the ingest state (manifest.py): a
+    file whose size and mtime (or, failing that, content) did not change is
+    skipped unread; a changed file's old rows are replaced; identical inputs
+    are embedded once (reuse.py). With ``roots`` (the folders that were
+    scanned) and ``delete_missing``, rows of known files under a root that
+    are no longer on disk are deleted. ``shard`` keeps its share of ``files``
+    only and deletes only missing files of its share (shards.py).
+
+    A re-index passes the new collections it builds and the models it
+    builds them with as ``targets``: only those spaces are written, no state
+    is kept (a rebuild of the text space reads images' captions but embeds
+    no picture; a rebuild of the CLIP spaces writes no MiniLM vectors).
     """
     settings = app.settings
     options = options or ExtractOptions()
-    sorted_files = sort_files(files)
+    roots = [Path(os.path.abspath(root)) for root in roots]
+    if shard is not None:
+        files = share_of(files, roots, shard)
+    screened, readable = _screen(files, settings.max_file_bytes)
+    sorted_files = sort_files(readable)
     for sidecar in sorted_files.sidecars:  # read with their images
         _Share(progress, 1.0).advance(sidecar.size, 0)
     clip_problem: str | None = None
+    keep_state = targets is None
     if targets is None:
         targets, clip_problem = _current_targets(app, sorted_files)
     targets.check()
+    retries = RetryPolicy(settings.store_retries, settings.store_retry_backoff)
+    targets = _retrying(targets, retries)
 
-    text_preparer = (
-        TextPreparer(
-            targets.text.model,
-            chunk_tokens=settings.chunk_tokens,
-            chunk_overlap=settings.chunk_overlap,
-            options=options,
-            chunk_title=settings.chunk_title,
-            keywords=True,
-        )
-        if targets.text is not None
-        else None
-    )
-    passes: list[_DocumentPass] = []
-    if targets.text is not None and text_preparer is not None:
-        text = targets.text
-        passes.append(
-            _DocumentPass(
-                "text", text.collection, text_preparer, text.model.embed, settings.embed_batch_size
-            )
-        )
-    if targets.clip_text is not None and settings.clip_text_windows > 0:
-        clip = targets.clip_text.model
-        passes.append(
-            _DocumentPass(
-                "clip_text",
-                targets.clip_text.collection,
-                _clip_text_preparer(clip, options, max_windows=settings.clip_text_windows),
-                clip.text.embed,
-                settings.clip_batch_size,
-            )
-        )
     summary = IngestSummary()
-    for number, document_pass in enumerate(passes):
-        # Every pass reads the same documents; the first one's results stand for them.
-        result = TextIngestRun(
-            document_pass.collection,
-            document_pass.preparer,
-            document_pass.embed,
-            batch_rows=max(document_pass.batch_size * 4, 64),
-            force=force,
-            progress=_Share(progress, 1 / len(passes), primary=number == 0),
-        ).run(sorted_files.documents)
-        if number == 0:
-            summary = result
-            summary.rows_written[document_pass.space] += result.chunks
-        else:
-            _merge_second_pass(summary, result, space=document_pass.space)
-
-    if clip_problem is not None:
-        _without_clip(summary, sorted_files.images, clip_problem, progress)
-    elif sorted_files.images and targets.any:
-        clip_text = targets.clip_text
-        images = ImageIngestRun(
-            targets,
-            text_preparer=text_preparer,
-            clip_text_preparer=(
-                _clip_text_preparer(clip_text.model, options, max_windows=None)
-                if clip_text is not None
-                else None
-            ),
-            loader=ImageLoader(settings.image_max_pixels),
-            batch_size=settings.clip_batch_size,
-            workers=settings.image_workers,
-            force=force,
-            progress=progress,
-        ).run(sorted_files.images)
-        summary.results.extend(images.results)
-        summary.rows_written.update(images.rows_written)
-    if summary.rows_written["text"] and targets.text is not None:
-        # See VectorCollection.flush: Lite searches unflushed rows slowly.
-        targets.text.collection.flush()
+    state = IngestState(app, _recipe(settings, targets), retries) if keep_state else None
+    try:
+        if state is not None:
+            state.check_store()
+            summary.notices.extend(state.notices)
+            if delete_missing and roots:
+                present = {f.path for f in sorted_files.documents}
+                present |= {image.found.path for image in sorted_files.images}
+                summary.removed.extend(state.remove_missing(roots, present, shard))
+        for result in screened:
+            _report(summary, result, progress)
+        documents, images = sorted_files.documents, sorted_files.images
+        if clip_problem is not None:
+            _without_clip(summary, images, clip_problem, progress)
+            images = []
+        if state is not None and not force:
+            documents, images = _skip_unchanged(state, documents, images, summary, progress)
+        reusers = _reusers(targets, state)
+        run = _Run(app, targets, options, force, progress, reusers, state)
+        for round_documents, round_images in _rounds(
+            documents, images, settings.ingest_checkpoint_files
+        ):
+            run.round(round_documents, round_images, summary)
+        if state is None and summary.rows_written["text"] and targets.text is not None:
+            # See VectorCollection.flush: Lite searches unflushed rows slowly.
+            targets.text.collection.flush()
+    finally:
+        if state is not None:
+            state.close()
+    for reuser in reusers.values():
+        summary.embedded[reuser.space] += reuser.embedded
+        summary.reused[reuser.space] += reuser.reused
     return summary.finish()
+
+
+class _Run:
+    """The passes of one run, applied round by round."""
+
+    def __init__(
+        self,
+        app: App,
+        targets: Targets,
+        options: ExtractOptions,
+        force: bool,
+        progress: Progress | None,
+        reusers: dict[str, ReusingEmbedder],
+        state: IngestState | None,
+    ) -> None:
+        settings = app.settings
+        self._settings = settings
+        self._targets = targets
+        self._force = force
+        self._progress = progress
+        self._state = state
+        self._embed: dict[str, KeyedEmbedFn] = {s: r.embed for s, r in reusers.items()}
+        self._text_preparer = (
+            TextPreparer(
+                targets.text.model,
+                chunk_tokens=settings.chunk_tokens,
+                chunk_overlap=settings.chunk_overlap,
+                options=options,
+                chunk_title=settings.chunk_title,
+                keywords=True,
+            )
+            if targets.text is not None
+            else None
+        )
+        self._passes: list[_DocumentPass] = []
+        if targets.text is not None and self._text_preparer is not None:
+            self._passes.append(
+                _DocumentPass(
+                    "text",
+                    targets.text.collection,
+                    self._text_preparer,
+                    self._embed["text"],
+                    settings.embed_batch_size,
+                )
+            )
+        clip_text = targets.clip_text
+        if clip_text is not None and settings.clip_text_windows > 0:
+            self._passes.append(
+                _DocumentPass(
+                    "clip_text",
+                    clip_text.collection,
+                    _clip_text_preparer(
+                        clip_text.model, options, max_windows=settings.clip_text_windows
+                    ),
+                    self._embed["clip_text"],
+                    settings.clip_batch_size,
+                )
+            )
+        self._caption_preparer = (
+            _clip_text_preparer(clip_text.model, options, max_windows=None)
+            if clip_text is not None
+            else None
+        )
+
+    def round(
+        self, documents: list[FoundFile], images: list[ImageFile], summary: IngestSummary
+    ) -> None:
+        versions = self._state.begin_round(documents, images) if self._state is not None else None
+        outcome = RoundOutcome()
+        for found in documents:
+            outcome.signatures[found.path] = signature(found)
+        for image in images:
+            outcome.signatures[image.found.path] = signature(image.found, image.sidecar)
+        self._documents(documents, versions, outcome, summary)
+        self._images(images, versions, outcome, summary)
+        if self._state is not None and versions is not None:
+            self._state.finish_round(versions, outcome)
+        summary.results.extend(outcome.results.values())
+
+    def _documents(
+        self,
+        documents: list[FoundFile],
+        versions: RoundVersions | None,
+        outcome: RoundOutcome,
+        summary: IngestSummary,
+    ) -> None:
+        for number, document_pass in enumerate(self._passes):
+            # Every pass reads the same documents; the first one's results stand
+            # for them, unless a later pass failed a file or wrote one it skipped.
+            run = TextIngestRun(
+                document_pass.collection,
+                document_pass.preparer,
+                document_pass.embed,
+                space=document_pass.space,
+                batch_rows=max(document_pass.batch_size * 4, 64),
+                force=self._force,
+                progress=_Share(self._progress, 1 / len(self._passes), primary=number == 0),
+                versions=versions,
+            )
+            result = run.run(documents)
+            summary.rows_written[document_pass.space] += result.chunks
+            outcome.hashes.update(run.hashes)
+            for path, rows in run.written.items():
+                outcome.written.setdefault(path, []).extend(rows)
+            for file_result in result.results:
+                outcome.results[file_result.path] = _merged(
+                    outcome.results.get(file_result.path), file_result
+                )
+
+    def _images(
+        self,
+        images: list[ImageFile],
+        versions: RoundVersions | None,
+        outcome: RoundOutcome,
+        summary: IngestSummary,
+    ) -> None:
+        if not images or not self._targets.any:
+            return
+        run = ImageIngestRun(
+            self._targets,
+            text_preparer=self._text_preparer,
+            clip_text_preparer=self._caption_preparer,
+            loader=ImageLoader(self._settings.image_max_pixels),
+            batch_size=self._settings.clip_batch_size,
+            workers=self._settings.image_workers,
+            force=self._force,
+            progress=self._progress,
+            embed=self._embed,
+            versions=versions,
+        )
+        result = run.run(images)
+        summary.rows_written.update(result.rows_written)
+        outcome.hashes.update(run.hashes)
+        outcome.written.update(run.written)
+        for file_result in result.results:
+            outcome.results[file_result.path] = file_result
+
+
+def _merged(first: FileResult | None, later: FileResult) -> FileResult:
+    """One file's result over the passes that read it."""
+    if first is None:
+        return later
+    if later.outcome is Outcome.FAILED and first.outcome is not Outcome.FAILED:
+        # E.g. the file changed between two passes: none of it counts.
+        return FileResult(first.path, Outcome.FAILED, later.reason, size=first.size)
+    if first.outcome is Outcome.UNCHANGED and later.outcome is Outcome.INGESTED:
+        return FileResult(first.path, Outcome.INGESTED, later.reason, size=first.size)
+    return first
+
+
+def _screen(files: Sequence[FoundFile], max_bytes: int) -> tuple[list[FileResult], list[FoundFile]]:
+    """Files reported without being read (a scan problem, too big), and the rest."""
+    screened: list[FileResult] = []
+    readable: list[FoundFile] = []
+    for found in files:
+        if found.problem:
+            screened.append(FileResult(found.path, Outcome.FAILED, found.problem))
+        elif found.size > max_bytes:
+            screened.append(
+                FileResult(
+                    found.path,
+                    Outcome.SKIPPED,
+                    f"larger than SEARCHAPP_MAX_FILE_BYTES ({found.size} > {max_bytes} bytes)",
+                    size=found.size,
+                )
+            )
+        else:
+            readable.append(found)
+    return screened, readable
+
+
+def _skip_unchanged(
+    state: IngestState,
+    documents: list[FoundFile],
+    images: list[ImageFile],
+    summary: IngestSummary,
+    progress: Progress | None,
+) -> tuple[list[FoundFile], list[ImageFile]]:
+    """Report files whose recorded size and mtime match as unchanged, unread."""
+    entries = state.entries([f.path for f in documents] + [i.found.path for i in images])
+
+    def unchanged(found: FoundFile, sidecar: Path | None = None) -> bool:
+        entry = entries.get(str(found.path))
+        return (
+            entry is not None
+            and entry.done
+            and entry.recipe == state.recipe
+            and entry.signature == signature(found, sidecar)
+        )
+
+    kept_documents: list[FoundFile] = []
+    for found in documents:
+        if unchanged(found):
+            _report(summary, FileResult(found.path, Outcome.UNCHANGED, size=found.size), progress)
+        else:
+            kept_documents.append(found)
+    kept_images: list[ImageFile] = []
+    for image in images:
+        if unchanged(image.found, image.sidecar):
+            result = FileResult(image.found.path, Outcome.UNCHANGED, size=image.found.size)
+            _report(summary, result, progress)
+        else:
+            kept_images.append(image)
+    return kept_documents, kept_images
+
+
+def _rounds(
+    documents: list[FoundFile], images: list[ImageFile], size: int
+) -> Iterator[tuple[list[FoundFile], list[ImageFile]]]:
+    for start in range(0, len(documents), size):
+        yield documents[start : start + size], []
+    for start in range(0, len(images), size):
+        yield [], images[start : start + size]
+
+
+def _retrying(targets: Targets, policy: RetryPolicy) -> Targets:
+    """``targets`` whose writes are retried while Milvus is unreachable."""
+
+    def wrapped(target: Target[Model] | None) -> Target[Model] | None:
+        if target is None:
+            return None
+        return Target(target.collection.with_retries(policy), target.model)
+
+    return Targets(
+        text=wrapped(targets.text),
+        clip_text=wrapped(targets.clip_text),
+        clip_image=wrapped(targets.clip_image),
+    )
+
+
+def _recipe(settings: Settings, targets: Targets) -> str:
+    """How rows are made, beyond the models (each collection enforces its own model):
+    a file ingested by another recipe is ingested again."""
+    clip = targets.clip_text is not None or targets.clip_image is not None
+    return (
+        f"chunks={settings.chunk_tokens}/{settings.chunk_overlap}"
+        f";title={settings.chunk_title};clip={clip};windows={settings.clip_text_windows}"
+    )
+
+
+def _reusers(targets: Targets, state: IngestState | None) -> dict[str, ReusingEmbedder]:
+    donors = state.manifest.donors if state is not None else None
+    reusers: dict[str, ReusingEmbedder] = {}
+    if targets.text is not None:
+        reusers["text"] = ReusingEmbedder(
+            "text", targets.text.model.embed, targets.text.collection, donors
+        )
+    if targets.clip_text is not None:
+        reusers["clip_text"] = ReusingEmbedder(
+            "clip_text", targets.clip_text.model.text.embed, targets.clip_text.collection, donors
+        )
+    if targets.clip_image is not None:
+        reusers["clip_image"] = ReusingEmbedder(
+            "clip_image",
+            targets.clip_image.model.image.embed,
+            targets.clip_image.collection,
+            donors,
+        )
+    return reusers
+
+
+def _report(summary: IngestSummary, result: FileResult, progress: Progress | None) -> None:
+    summary.add(result)
+    share = _Share(progress, 1.0)
+    share.advance(result.size, 0)
+    share.file_done(result)
 
 
 def _current_targets(app: App, files: SortedFiles) -> tuple[Targets, str | None]:
@@ -214,23 +474,6 @@ def _clip_text_preparer(
     )
 
 
-def _merge_second_pass(summary: IngestSummary, second: IngestSummary, *, space: str) -> None:
-    """Fold a second pass over the same files into ``summary``.
-
-    The first pass's result stands for each file, except that a file it found
-    unchanged but the second pass wrote (CLIP became available) counts as
-    ingested. Problems are the same in both passes and are not repeated.
-    """
-    summary.rows_written[space] += second.chunks
-    written = {r.path for r in second.results if r.outcome is Outcome.INGESTED}
-    summary.results[:] = [
-        FileResult(r.path, Outcome.INGESTED, r.reason, chunks=r.chunks, size=r.size)
-        if r.outcome is Outcome.UNCHANGED and r.path in written
-        else r
-        for r in summary.results
-    ]
-
-
 def _without_clip(
     summary: IngestSummary, images: list[ImageFile], problem: str, progress: Progress | None
 ) -> None:
@@ -239,12 +482,9 @@ def _without_clip(
         summary.notices.append(f"{len(images)} image(s) skipped: {problem}")
     else:
         summary.notices.append(f"documents were not added to image -> text search: {problem}")
-    report = _Share(progress, 1.0)
     for image in images:
         result = FileResult(image.found.path, Outcome.SKIPPED, _NO_CLIP, size=image.found.size)
-        summary.add(result)
-        report.advance(result.size, 0)
-        report.file_done(result)
+        _report(summary, result, progress)
 
 
 class _Share:

@@ -35,6 +35,11 @@ class IngestSummary:
     results: list[FileResult] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # run-wide messages, said once
     rows_written: Counter[str] = field(default_factory=Counter)  # per space (collection)
+    # Files gone from disk whose rows were deleted.
+    removed: list[Path] = field(default_factory=list)
+    # Per space: inputs the model embedded, and inputs that reused a vector.
+    embedded: Counter[str] = field(default_factory=Counter)
+    reused: Counter[str] = field(default_factory=Counter)
 
     def add(self, result: FileResult) -> None:
         self.results.append(result)
@@ -73,6 +78,16 @@ class IngestSummary:
             and self.count(Outcome.UNCHANGED) == 0
         )
 
+    def report(self) -> dict[str, Any]:
+        """The ``--report`` file: totals, then every file not ingested with its reason."""
+        totals = self.as_dict()
+        problems = totals.pop("problems")
+        return {
+            "summary": totals,
+            "files": problems,
+            "removed": [str(path) for path in self.removed],
+        }
+
     def as_dict(self) -> dict[str, Any]:
         elapsed = max(self.elapsed, 1e-9)
         return {
@@ -86,6 +101,9 @@ class IngestSummary:
             "files_per_second": round(self.seen / elapsed, 2),
             "chunks_per_second": round(self.chunks / elapsed, 2),
             "rows_written": dict(self.rows_written),
+            "removed": len(self.removed),
+            "embedded": dict(self.embedded),
+            "reused": dict(self.reused),
             "notices": list(self.notices),
             "problems": [
                 {"path": str(r.path), "outcome": r.outcome.value, "reason": r.reason}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,6 +42,19 @@ def file_sha256(found: FoundFile) -> str:
     except OSError as exc:
         raise unreadable(exc) from exc
     return digest.hexdigest()
+
+
+def check_still(found: FoundFile) -> None:
+    """Raise ExtractError when the file changed (or went) since it was scanned.
+
+    What was read may then mix two versions; the next run reads it again.
+    """
+    try:
+        stat = os.stat(found.path)
+    except OSError as exc:
+        raise unreadable(exc) from exc
+    if stat.st_size != found.size or stat.st_mtime != found.mtime:
+        raise ExtractError("file changed while being read (the next run ingests it)")
 
 
 def unreadable(exc: OSError) -> ExtractError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from searchapp.embed.base import ModelIdentity
 from searchapp.errors import StoreError
 from searchapp.store.errors import translated
 from searchapp.store.hybrid import Fusion, KeywordIndex
+from searchapp.store.retry import RetryPolicy
 from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
 
 if TYPE_CHECKING:
@@ -73,6 +75,14 @@ class VectorCollection:
         self._consistency = consistency
         self.keywords = keywords
         self.schema_version = schema_version
+        self._retry = RetryPolicy()
+
+    def with_retries(self, policy: RetryPolicy) -> VectorCollection:
+        """This handle, with writes (upsert, delete, flush) retried under ``policy``
+        when Milvus is unreachable: they are safe to repeat."""
+        retrying = copy.copy(self)
+        retrying._retry = policy
+        return retrying
 
     @property
     def stored_fields(self) -> list[str]:
@@ -93,13 +103,20 @@ class VectorCollection:
             unused = self.spec.keyword_field
             rows = [{k: v for k, v in row.items() if k != unused} for row in rows]
         for start in range(0, len(rows), _WRITE_BATCH):
-            with translated("write rows", self._uri):
-                self._client.upsert(self.physical_name, list(rows[start : start + _WRITE_BATCH]))
+            part = list(rows[start : start + _WRITE_BATCH])
+            self._retry.call("write rows", lambda part=part: self._upsert(part))
+
+    def _upsert(self, rows: list[dict[str, Any]]) -> None:
+        with translated("write rows", self._uri):
+            self._client.upsert(self.physical_name, rows)
 
     def delete(self, expression: str) -> None:
         """Delete every row matching ``expression`` (never called with an empty one)."""
         if not expression:
             raise ValueError("refusing to delete with an empty filter")
+        self._retry.call("delete rows", lambda: self._delete(expression))
+
+    def _delete(self, expression: str) -> None:
         with translated("delete rows", self._uri):
             self._client.delete(self.physical_name, filter=expression)
 
@@ -109,9 +126,12 @@ class VectorCollection:
         Milvus Lite keeps unflushed rows in memory, searches them by brute force
         and rebuilds their BM25 index on every keyword search (seconds per query
         at 10,000 chunks); a server indexes a segment only once it is sealed.
-        Called at the end of an ingest run, not per batch: each flush makes a
+        Called at the end of an ingest round, not per batch: each flush makes a
         segment, and Lite scores BM25 with per-segment statistics.
         """
+        self._retry.call("flush", self._flush)
+
+    def _flush(self) -> None:
         with translated("flush", self._uri):
             self._client.flush(self.physical_name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 _PROP = "searchapp."
 # 2: text chunks carry keyword_text (and, where the server has BM25, its index).
 SCHEMA_VERSION = "2"
+# Seconds to wait for another process's alias when both created a space at once.
+_CREATE_RACE_WAIT = 30.0
 
 
 @dataclass(frozen=True)
@@ -106,14 +109,25 @@ class Store:
         if not create:
             return None
         physical = self.version_name(spec, 1)
-        self.create_physical(
-            physical,
-            spec,
-            identity,
-            IndexParams(self._settings.hnsw_m, self._settings.hnsw_ef_construction),
-        )
-        with translated(f"create alias {alias}", self.uri):
-            self._client.create_alias(physical, alias)
+        try:
+            self.create_physical(
+                physical,
+                spec,
+                identity,
+                IndexParams(self._settings.hnsw_m, self._settings.hnsw_ef_construction),
+            )
+            with translated(f"create alias {alias}", self.uri):
+                self._client.create_alias(physical, alias)
+        except StoreError:
+            # Another process (an ingest shard) is creating it at the same moment:
+            # wait for its alias and use that.
+            deadline = time.monotonic() + _CREATE_RACE_WAIT
+            while (handle := self.existing_collection(spec)) is None:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+            _check_identity(alias, handle.identity, identity, model_setting)
+            return handle
         return self.physical_collection(spec, physical)
 
     def existing_collection(self, spec: CollectionSpec) -> VectorCollection | None:

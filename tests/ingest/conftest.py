@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import Result
@@ -56,3 +59,16 @@ def while_searching() -> WhileSearching:
         return done, outcomes
 
     return run
+
+
+@pytest.fixture(scope="session")
+def helpers() -> ModuleType:
+    """tests/ingest/helpers.py (trees, store read-backs, counting seams), loaded by path:
+    tests are not a package (--import-mode=importlib)."""
+    path = Path(__file__).with_name("helpers.py")
+    spec = importlib.util.spec_from_file_location("ingest_test_helpers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,186 @@
+"""The ingest state of one run: the manifest, read and written in the crash-safe order.
+
+A run goes in rounds of files (``SEARCHAPP_INGEST_CHECKPOINT_FILES``). For each
+round: the files are marked pending, every pass writes its rows, the store is
+flushed, and only then are the files marked done (or, for files that are now
+skipped or failed, their rows deleted and their entries dropped). See
+``manifest.py`` for why this order is safe to kill at any moment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from searchapp.app import App
+from searchapp.ingest.discover import FoundFile
+from searchapp.ingest.kinds import ImageFile
+from searchapp.ingest.manifest import Entry, Finished, Manifest, WrittenRow
+from searchapp.ingest.shards import Shard
+from searchapp.ingest.summary import FileResult, Outcome
+from searchapp.store import VectorCollection
+from searchapp.store.filters import is_in
+from searchapp.store.retry import RetryPolicy
+from searchapp.store.schema import ALL_SPECS
+
+# Sources per delete expression.
+_DELETE_GROUP = 256
+
+
+def signature(found: FoundFile, sidecar: Path | None = None) -> str:
+    """What says "this file has not changed" without reading it: size and mtime
+    (an image's caption sidecar's too: editing the caption changes the image)."""
+    parts = [f"{found.size}:{found.mtime!r}"]
+    if sidecar is not None:
+        try:
+            stat = os.stat(sidecar)
+            parts.append(f"{stat.st_size}:{stat.st_mtime!r}")
+        except OSError:
+            parts.append("no sidecar")
+    return ";".join(parts)
+
+
+@dataclass
+class RoundVersions:
+    """The :class:`~searchapp.ingest.pipeline.Versions` of one round's files,
+    from the manifest as it was before the round began."""
+
+    manifest: Manifest
+    entries: dict[str, Entry]
+    recipe: str
+
+    def unchanged(self, found: FoundFile, sha256: str) -> bool:
+        entry = self.entries.get(str(found.path))
+        return (
+            entry is not None
+            and entry.done
+            and entry.sha256 == sha256
+            and entry.recipe == self.recipe
+        )
+
+    def stored(self, path: Path) -> bool:
+        return str(path) in self.entries
+
+    def recorded_ids(self, path: Path, space: str) -> set[str]:
+        return set(self.manifest.row_ids(str(path)).get(space, []))
+
+
+@dataclass
+class RoundOutcome:
+    """What one round did to each file, gathered over its passes."""
+
+    results: dict[Path, FileResult] = field(default_factory=dict)
+    written: dict[Path, list[WrittenRow]] = field(default_factory=dict)
+    hashes: dict[Path, str] = field(default_factory=dict)
+    signatures: dict[Path, str] = field(default_factory=dict)
+
+
+class IngestState:
+    """The manifest of the run's store, and the store's collections for deletes."""
+
+    def __init__(self, app: App, recipe: str, retries: RetryPolicy) -> None:
+        self._app = app
+        self._retries = retries
+        self.recipe = recipe
+        self.manifest = Manifest.open(app.settings)
+        self.notices: list[str] = []
+
+    def close(self) -> None:
+        self.manifest.close()
+
+    def collections(self) -> list[VectorCollection]:
+        """Every space's current collection that exists (deletes need no model)."""
+        found = (self._app.store.existing_collection(spec) for spec in ALL_SPECS)
+        return [handle.with_retries(self._retries) for handle in found if handle is not None]
+
+    def check_store(self) -> None:
+        """Forget a manifest whose store was emptied (dropped collections, a new server):
+        its "done" would claim rows the store does not hold."""
+        if self.manifest.done_count() == 0:
+            return
+        if sum(handle.count() for handle in self.collections()) == 0:
+            self.manifest.reset()
+            self.notices.append(
+                "the store holds no rows but the ingest state remembered files: "
+                "state reset, every file is ingested again"
+            )
+
+    # --- before the rounds ----------------------------------------------------
+
+    def entries(self, paths: Iterable[Path]) -> dict[str, Entry]:
+        return self.manifest.entries(str(p) for p in paths)
+
+    def remove_missing(
+        self, roots: Sequence[Path], present: set[Path], shard: Shard | None
+    ) -> list[Path]:
+        """Delete the rows of known files under the folder ``roots`` that are no
+        longer there (in ``shard``'s share only), then forget them."""
+        missing: list[str] = []
+        for root in roots:
+            root = Path(os.path.abspath(root))
+            if not root.is_dir():
+                continue
+            for source in self.manifest.sources_under(root):
+                path = Path(source)
+                if path in present or (shard is not None and not shard.owns(path, roots)):
+                    continue
+                missing.append(source)
+        missing = sorted(set(missing))
+        if missing:
+            self.delete_rows(missing)
+            self.manifest.forget(missing)
+        return [Path(s) for s in missing]
+
+    def delete_rows(self, sources: Sequence[str]) -> None:
+        """Delete every row of ``sources`` in every space, and flush (so it lasts)."""
+        collections = self.collections()
+        for start in range(0, len(sources), _DELETE_GROUP):
+            expression = is_in("source", sources[start : start + _DELETE_GROUP])
+            for handle in collections:
+                handle.delete(expression)
+        for handle in collections:
+            handle.flush()
+
+    # --- a round --------------------------------------------------------------
+
+    def begin_round(
+        self, documents: Sequence[FoundFile], images: Sequence[ImageFile]
+    ) -> RoundVersions:
+        paths = [f.path for f in documents] + [i.found.path for i in images]
+        entries = self.entries(paths)
+        self.manifest.begin(str(p) for p in paths)
+        return RoundVersions(self.manifest, entries, self.recipe)
+
+    def finish_round(self, versions: RoundVersions, outcome: RoundOutcome) -> None:
+        """Flush what the round wrote, then record it; clear what is now skipped or failed."""
+        finished: list[Finished] = []
+        cleared: list[str] = []
+        for path, result in outcome.results.items():
+            source = str(path)
+            if result.outcome is Outcome.INGESTED:
+                finished.append(
+                    Finished(
+                        source,
+                        outcome.signatures[path],
+                        outcome.hashes[path],
+                        outcome.written.get(path, []),
+                    )
+                )
+            elif result.outcome is Outcome.UNCHANGED:
+                entry = versions.entries[source]
+                finished.append(Finished(source, outcome.signatures[path], entry.sha256, None))
+            else:
+                cleared.append(source)
+        # Rows of files now skipped or failed: those of an older version, or
+        # what one pass wrote before another failed. The index holds each
+        # file's current version or nothing.
+        stale = [s for s in cleared if versions.stored(Path(s)) or Path(s) in outcome.written]
+        if stale:
+            self.delete_rows(stale)
+        elif outcome.written:
+            for handle in self.collections():
+                handle.flush()
+        self.manifest.commit(finished, self.recipe)
+        self.manifest.forget(cleared)
