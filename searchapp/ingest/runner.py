@@ -294,6 +294,18 @@ class _Run:
             outcome.results[file_result.path] = file_result
 
 
+def remove(app: App, paths: Sequence[Path]) -> None:
+    """Delete the rows of ``paths`` (files no longer on disk) in every space and
+    forget them in the ingest state, as a run does for files missing under its roots."""
+    settings = app.settings
+    retries = RetryPolicy(settings.store_retries, settings.store_retry_backoff)
+    state = IngestState(app, "", retries)  # a delete writes no rows: no recipe
+    try:
+        state.remove(sorted({os.path.abspath(path) for path in paths}))
+    finally:
+        state.close()
+
+
 def _merged(first: FileResult | None, later: FileResult) -> FileResult:
     """One file's result over the passes that read it."""
     if first is None:

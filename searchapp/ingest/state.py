@@ -128,10 +128,17 @@ class IngestState:
                     continue
                 missing.append(source)
         missing = sorted(set(missing))
-        if missing:
-            self.delete_rows(missing)
-            self.manifest.forget(missing)
+        self.remove(missing)
         return [Path(s) for s in missing]
+
+    def remove(self, sources: Sequence[str]) -> None:
+        """Delete the rows of ``sources`` in every space, then forget them: a file
+        that comes back (moved away and back, same size and mtime) is ingested again.
+        Rows go first, so a crash in between leaves a file recorded with no rows,
+        which the next delete of it finishes."""
+        if sources:
+            self.delete_rows(sources)
+            self.manifest.forget(sources)
 
     def delete_rows(self, sources: Sequence[str]) -> None:
         """Delete every row of ``sources`` in every space, and flush (so it lasts)."""

@@ -1,11 +1,10 @@
 """The worker's one door into ingestion: sync a batch of paths with the index.
 
 Every call the worker makes into the ingest layer goes through here, so a
-change of that layer's entry points is one edit. Today it uses the public
-``scan`` + ``ingest``; rows of a vanished file are removed through the store
-(``source == path`` in each space), until ingest can delete one file itself;
-the worker's folders are recorded as ingested roots, as `searchapp ingest`
-records its paths.
+change of that layer's entry points is one edit: ``scan`` + ``ingest`` for
+files that are there, ``remove`` for those that are gone (their rows and their
+ingest state); the worker's folders are recorded as ingested roots, as
+`searchapp ingest` records its paths.
 """
 
 from __future__ import annotations
@@ -19,12 +18,10 @@ from searchapp.app import App
 from searchapp.errors import SearchappError
 from searchapp.extract.captions import SIDECAR_SUFFIXES, folder_names
 from searchapp.extract.images import is_image_file
-from searchapp.ingest import Outcome, ingest, scan
+from searchapp.ingest import Outcome, ingest, remove, scan
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.pipeline import Progress
 from searchapp.ingest.roots import record_roots as _record_roots
-from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC
-from searchapp.store.filters import is_in
 
 REMOVED = "removed"
 CAPTION = "caption"  # a sidecar: read with its image, not a document of its own
@@ -62,7 +59,7 @@ def sync_paths(app: App, paths: Sequence[Path], progress: Progress | None = None
     related = [image for p in paths for image in _images_captioned_by(p)]
     found = _scan([*present, *(i for i in related if i not in present)])
     if gone:
-        _remove(app, gone)
+        remove(app, gone)
         result.paths.update({p: PathResult(REMOVED) for p in gone})
     if found:
         summary = ingest(app, found, progress=progress)
@@ -79,7 +76,7 @@ def sync_paths(app: App, paths: Sequence[Path], progress: Progress | None = None
     # A file that vanished between the check and the scan is gone.
     for path in present:
         if path not in result.paths:
-            _remove(app, [path])
+            remove(app, [path])
             result.paths[path] = PathResult(REMOVED)
     return result
 
@@ -111,12 +108,3 @@ def _images_captioned_by(path: Path) -> list[Path]:
         for name in sorted(folder_names(path.parent))
         if Path(name).stem == path.stem and is_image_file(name)
     ]
-
-
-def _remove(app: App, paths: Sequence[Path]) -> None:
-    """Delete every row whose source is one of ``paths``, in every space."""
-    expression = is_in("source", [str(p) for p in paths])
-    for spec in (TEXT_SPEC, CLIP_TEXT_SPEC, CLIP_IMAGE_SPEC):
-        collection = app.store.existing_collection(spec)
-        if collection is not None:
-            collection.delete(expression)

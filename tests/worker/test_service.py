@@ -75,6 +75,26 @@ def test_once_ingests_changes_and_removes_vanished_files(
     assert Path(hits.hits[0].source) == tea and "Espresso" in hits.hits[0].snippet
 
 
+def test_a_file_moved_away_and_back_is_ingested_again(
+    app: App, queue: JobQueue, root: Path, tmp_path: Path
+) -> None:
+    # A move keeps size and mtime: the ingest state must not still call the
+    # file unchanged after the worker removed its rows.
+    tea = root / "tea.md"
+    tea.write_text("# Tea\n\nGreen tea leaves are steamed to stop oxidation.")
+    bikes = root / "bikes.txt"  # stays: the store is never empty (an empty one resets state)
+    bikes.write_text("A derailleur moves the chain between sprockets on a bicycle.")
+    _once(app, queue, root)
+    assert _sources(app) == {str(tea), str(bikes)}
+    away = tmp_path / "tea.md"
+    tea.rename(away)
+    _once(app, queue, root)
+    assert _sources(app) == {str(bikes)}
+    away.rename(tea)
+    _once(app, queue, root)
+    assert _sources(app) == {str(tea), str(bikes)}
+
+
 def test_a_corrupt_file_is_reported_and_the_rest_goes_on(
     app: App, queue: JobQueue, root: Path
 ) -> None:
