@@ -36,6 +36,7 @@ from searchapp.errors import (
     UnsupportedUploadError,
     UploadTooLargeError,
 )
+from searchapp.web.api.ingest import INGEST_PATH
 from searchapp.web.limits import BodyLimit
 
 log = logging.getLogger("searchapp.web")
@@ -105,8 +106,11 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     # Bodies are refused (413) once over the limit, as they arrive; the upload
-    # route checks the file itself against the exact limit.
-    web.add_middleware(BodyLimit, limit=upload_limit + _FORM_OVERHEAD)
+    # route checks the file itself against the exact limit. The ingest upload
+    # streams its parts and limits each file itself (receive_files).
+    web.add_middleware(
+        BodyLimit, limit=upload_limit + _FORM_OVERHEAD, streamed=frozenset({INGEST_PATH})
+    )
     if app is not None:  # usable before the lifespan runs (TestClient without `with`)
         web.state.searchapp = app
 

@@ -32,12 +32,17 @@ def too_large_message(limit: int) -> str:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    """``limit`` for every body, except on ``streamed`` paths: routes that read the
+    request stream themselves and hold each part to its own limit as it arrives
+    (POST /api/ingest takes many files of up to the limit each)."""
+
+    def __init__(self, app: ASGIApp, limit: int, streamed: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.limit = limit
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.streamed:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")

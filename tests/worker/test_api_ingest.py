@@ -191,3 +191,13 @@ def test_an_upload_the_queue_refuses_is_a_503_and_leaves_no_file(
     answer = api.post("/api/ingest", files=[("files", ("a.txt", b"alpha", "text/plain"))])
     assert answer.status_code == 503 and "disk I/O error" in answer.json()["detail"]
     assert _files_on_disk(api) == []
+
+
+def test_files_each_under_the_limit_are_accepted_though_together_over_it(
+    api: TestClient,
+) -> None:
+    # The limit is per file (1000 bytes here): 80 files of 900 bytes are 72 KB.
+    files = [("files", (f"note{i}.txt", b"n" * 900, "text/plain")) for i in range(80)]
+    answer = api.post("/api/ingest", files=files)
+    assert answer.status_code == 202, answer.text
+    assert len(answer.json()["items"]) == 80

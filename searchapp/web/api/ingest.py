@@ -27,7 +27,8 @@ from searchapp.worker.uploads import (
     new_request_id,
 )
 
-router = APIRouter(prefix="/api/ingest", tags=["ingest"])
+INGEST_PATH = "/api/ingest"
+router = APIRouter(prefix=INGEST_PATH, tags=["ingest"])
 
 
 # --- response schemas -----------------------------------------------------------
