@@ -30,12 +30,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from searchapp.errors import InvalidQueryError, SearchappError
 from searchapp.search import SearchResult
-from searchapp.search.cross_modal import MAX_QUERY_IMAGE_BYTES
 from searchapp.search.request import Mode, Retrieval
 from searchapp.web.app import status_for
 from searchapp.web.deps import AppDep, ThumbnailsDep
 from searchapp.web.highlight import highlight
 from searchapp.web.params import SearchParams
+from searchapp.web.uploads import read_bounded
 
 _HERE = Path(__file__).resolve().parent
 STATIC_DIR = _HERE / "static"
@@ -169,7 +169,7 @@ async def image_search_page(
     """Search by an uploaded image: similar images, or documents that describe it."""
     if direction not in _IMAGE_MODES:
         raise InvalidQueryError("an uploaded image searches images or documents")
-    data = await image.read(MAX_QUERY_IMAGE_BYTES + 1)
+    data = await run_in_threadpool(read_bounded, image, app.settings.max_upload_bytes)
     if not data:
         raise InvalidQueryError("choose an image file to search with")
     params = dataclasses.replace(params, mode=direction, offset=0)

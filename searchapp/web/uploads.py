@@ -8,7 +8,7 @@ as they come: an oversized file stops the upload at the limit.
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, UploadFile
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from searchapp.errors import InvalidUploadError, UnsupportedUploadError, UploadT
 from searchapp.worker.uploads import MAX_FILES, StoredUpload, UploadWriter
 
 FIELD = "files"
+_READ_CHUNK = 256 * 1024
 # Room for a part's headers and boundary in the declared length of a body.
 _PART_OVERHEAD = 16 * 1024
 
@@ -126,3 +127,17 @@ class _Parts:
 
     def _end(self) -> None:
         self.ended = True
+
+
+def read_bounded(upload: UploadFile, limit: int) -> bytes:
+    """A query image's bytes (a form upload, already spooled), read a chunk at a
+    time and refused once past ``limit``."""
+    data = bytearray()
+    while chunk := upload.file.read(_READ_CHUNK):
+        data += chunk
+        if len(data) > limit:
+            raise UploadTooLargeError(
+                f"the upload is larger than {limit:,} bytes (the server's limit, "
+                "SEARCHAPP_MAX_UPLOAD_BYTES)"
+            )
+    return bytes(data)

@@ -14,17 +14,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
 
-from searchapp.errors import InvalidQueryError, UploadTooLargeError
+from searchapp.errors import InvalidQueryError
 from searchapp.search import Mode, SearchResult
 from searchapp.web.deps import AppDep, SearchDep
 from searchapp.web.params import SearchParams
 from searchapp.web.responses import ErrorResponse, SearchResponse
+from searchapp.web.uploads import read_bounded
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
 Params = Annotated[SearchParams, Depends()]
 _IMAGE_MODES = (Mode.IMAGE, Mode.IMAGE_TO_TEXT)
-_READ_CHUNK = 256 * 1024
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "The query or a filter is not usable."},
     404: {"model": ErrorResponse, "description": "No ingested item has that id."},
@@ -92,7 +92,9 @@ def search_by_image(
             f"an uploaded image is searched in mode image or image-to-text, not "
             f"{params.mode.value}; search by words with GET /api/search?q=..."
         )
-    data = _read_bounded(image, app.settings.max_upload_bytes)
+    data = read_bounded(image, app.settings.max_upload_bytes)
+    if not data:
+        raise InvalidQueryError("the uploaded image is empty")
     request = params.request(image=data)
     return _answer(response, lambda: service.search(request))
 
@@ -125,22 +127,3 @@ def _answer(response: Response, run: Any) -> SearchResponse:
         f"encode;dur={timings.encode_ms}, milvus;dur={timings.store_ms}, search;dur={search_ms}"
     )
     return SearchResponse.of(result, search_ms=search_ms)
-
-
-def _read_bounded(upload: UploadFile, limit: int) -> bytes:
-    """The upload's bytes, read a chunk at a time and refused once past ``limit``."""
-    data = bytearray()
-    while chunk := upload.file.read(_READ_CHUNK):
-        data += chunk
-        if len(data) > limit:
-            raise UploadTooLargeError(_too_large(limit))
-    if not data:
-        raise InvalidQueryError("the uploaded image is empty")
-    return bytes(data)
-
-
-def _too_large(limit: int) -> str:
-    return (
-        f"the upload is larger than {limit:,} bytes (the server's limit, "
-        "SEARCHAPP_MAX_UPLOAD_BYTES)"
-    )

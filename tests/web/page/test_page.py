@@ -302,6 +302,22 @@ def test_static_files_are_served(client: TestClient) -> None:
     assert client.get("/static/../config.py").status_code == 404
 
 
+def test_upload_over_the_limit_is_a_413_page(tmp_path: Path) -> None:
+    # The file is refused while read, before any search: no store is needed.
+    small = Settings(state_dir=tmp_path / "state", lite_shared=False, max_upload_bytes=1024)
+    application = App(small)
+    with TestClient(create_app(application, warm=False)) as small_client:
+        response = small_client.post(
+            "/image",
+            files={"image": ("big.png", b"\x89PNG" + b"\0" * 1100, "image/png")},
+            data={"direction": "image"},
+        )
+    application.close()
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert "1,024 bytes" in response.text
+
+
 def test_upload_address_opened_directly_goes_back_to_the_form(client: TestClient) -> None:
     response = client.get("/image?ext=png&k=4", follow_redirects=False)
     assert response.status_code == 303
