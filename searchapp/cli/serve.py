@@ -21,8 +21,8 @@ def serve_command(
 ) -> None:
     """Serve the search page at / and the JSON API at /api (OpenAPI docs at /docs).
 
-    The store connection and the text model load once at start-up; CLIP loads on
-    the first image search, and without CLIP weights text search keeps working.
+    The store connection and the models load once at start-up; without CLIP
+    weights the image directions say why, and text search keeps working.
     """
     import uvicorn
 

@@ -1,7 +1,7 @@
 """The FastAPI application: one searchapp ``App`` per process, built at start-up.
 
-The store connection and the text model load once, in the lifespan, so the
-first search does not pay for them; CLIP loads on its first use and, when its
+The store connection, the text model and CLIP load once, in the lifespan,
+so neither the first search nor a readiness probe pays for them; when CLIP's
 weights are missing, only the CLIP directions answer 503 (text search keeps
 working). Sync route functions run in FastAPI's thread pool, so encoding never
 blocks the event loop.
@@ -71,12 +71,16 @@ def status_for(error: SearchappError) -> int:
 
 
 def _warm_up(app: App) -> None:
-    """Connect to the store and load the text model; failures are reported by /readyz."""
+    """Connect to the store and load the models; failures are reported by /readyz."""
     try:
         _ = app.store  # connects
         app.embedders.text()
     except SearchappError as exc:
         log.warning("not ready at start-up: %s", exc)
+    try:
+        app.embedders.clip()  # optional: a failure is remembered, and said once here
+    except SearchappError as exc:
+        log.warning("image search unavailable: %s", exc)
 
 
 def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
