@@ -11,8 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from searchapp.cli.ingest import _Bar as IngestBar
-from searchapp.cli.ingest import _progress as ingest_progress
+from searchapp.cli.ingest_progress import IngestBar, ingest_progress
 from searchapp.cli.output import command_errors, err, out
 from searchapp.search import Retrieval
 

@@ -7,51 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
 
-from searchapp.cli.output import command_errors, err, out
-from searchapp.ingest import FileResult, IngestSummary, Outcome
-
-# Reasons listed per outcome before "... and N more".
-_MAX_LISTED = 10
-
-
-class _Bar:
-    """Draws the run in bytes (rate and ETA: the honest measure of work), with file
-    and chunk counts in the description."""
-
-    def __init__(self, progress: Progress, total_bytes: int, total_files: int) -> None:
-        self._progress = progress
-        self._task: TaskID = progress.add_task("", total=max(total_bytes, 1))
-        self._total_files = total_files
-        self._files = 0
-        self._chunks = 0
-        self._describe()
-
-    def advance(self, nbytes: float, chunks: int) -> None:
-        self._chunks += chunks
-        self._progress.update(self._task, advance=nbytes)
-        self._describe()
-
-    def file_done(self, result: FileResult) -> None:
-        self._files += 1
-        self._describe()
-
-    def _describe(self) -> None:
-        self._progress.update(
-            self._task,
-            description=f"files {self._files}/{self._total_files}, {self._chunks} chunks",
-        )
+from searchapp.cli.ingest_progress import IngestBar, ingest_progress, print_ingest_summary
+from searchapp.cli.output import command_errors, out
+from searchapp.ingest import IngestSummary
 
 
 def ingest_command(
@@ -126,8 +85,8 @@ def ingest_command(
         record_roots(app.settings.state_dir, paths)
         options = ExtractOptions(text_field=text_field, title_field=title_field, id_field=id_field)
         try:
-            with _progress() as progress:
-                bar = _Bar(progress, found.total_bytes, len(found.files))
+            with ingest_progress() as progress:
+                bar = IngestBar(progress, found.total_bytes, len(found.files))
                 summary = ingest(
                     app,
                     found.files,
@@ -145,7 +104,7 @@ def ingest_command(
     if as_json:
         out.print_json(json.dumps(summary.as_dict()))
     else:
-        _print_summary(summary)
+        print_ingest_summary(summary)
     if summary.nothing_ingested:
         raise typer.Exit(1)
 
@@ -157,61 +116,3 @@ def _write_report(path: Path, summary: IngestSummary) -> None:
         path.write_text(json.dumps(summary.report(), indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         raise SearchappError(f"cannot write the report {path}: {exc.strerror or exc}") from exc
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
-
-
-def _print_summary(summary: IngestSummary) -> None:
-    totals = summary.as_dict()
-    table = Table(title="ingest summary", show_header=False, box=None)
-    for label, key in (
-        ("files seen", "files_seen"),
-        ("ingested", "ingested"),
-        ("unchanged", "unchanged"),
-        ("skipped", "skipped"),
-        ("failed", "failed"),
-        ("chunks written", "chunks_written"),
-        ("removed (gone from disk)", "removed"),
-    ):
-        table.add_row(label, str(totals[key]))
-    if summary.rows_written:
-        table.add_row(
-            "rows written",
-            ", ".join(f"{space} {rows}" for space, rows in sorted(summary.rows_written.items())),
-        )
-    if summary.reused:
-        table.add_row(
-            "embedded / reused",
-            ", ".join(
-                f"{space} {summary.embedded[space]}/{summary.reused[space]}"
-                for space in sorted(summary.embedded)
-            ),
-        )
-    table.add_row("elapsed", f"{summary.elapsed:.1f} s")
-    table.add_row(
-        "throughput",
-        f"{totals['files_per_second']} files/s, {totals['chunks_per_second']} chunks/s",
-    )
-    err.print(table)
-    for notice in summary.notices:
-        err.print(f"note: {notice}")
-    for outcome in (Outcome.SKIPPED, Outcome.FAILED):
-        problems = summary.problems(outcome)
-        if not problems:
-            continue
-        err.print(f"{outcome.value} ({len(problems)}):")
-        for result in problems[:_MAX_LISTED]:
-            err.print(f"  {result.path}: {result.reason}", markup=False)
-        if len(problems) > _MAX_LISTED:
-            err.print(f"  ... and {len(problems) - _MAX_LISTED} more (use --json for all)")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from searchapp.cli.ingest import _Bar, _print_summary, _progress
+from searchapp.cli.ingest_progress import IngestBar, ingest_progress, print_ingest_summary
 from searchapp.cli.output import command_errors, err, out
 from searchapp.ingest import Outcome
 from searchapp.ingest.reindex import ReindexPlan, ReindexReport
@@ -141,8 +141,8 @@ def reindex_command(
         plan = plan_reindex(app, request)
         _print_plan(plan)
         options = ExtractOptions(text_field=text_field, title_field=title_field, id_field=id_field)
-        with _progress() as progress:
-            bar = _Bar(progress, plan.total_bytes, len(plan.files)) if plan.re_embeds else None
+        with ingest_progress() as progress:
+            bar = IngestBar(progress, plan.total_bytes, len(plan.files)) if plan.re_embeds else None
             copying = (
                 progress.add_task("copying rows", total=plan.rows_to_copy)
                 if plan.rows_to_copy
@@ -208,7 +208,7 @@ def _print_report(report: ReindexReport) -> None:
     if report.ingest is not None and any(
         report.ingest.count(outcome) for outcome in (Outcome.FAILED, Outcome.SKIPPED)
     ):
-        _print_summary(report.ingest)
+        print_ingest_summary(report.ingest)
     old = ", ".join(space.old_collection for space in report.spaces)
     say(
         f"  old collections {old} "
