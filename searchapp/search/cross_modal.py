@@ -32,7 +32,15 @@ from searchapp.errors import (
     NotFoundError,
 )
 from searchapp.extract.images import ImageLoader
-from searchapp.search.hits import IMAGE_FIELDS, TEXT_FIELDS, best_per_document, image_hit, text_hit
+from searchapp.search.hits import (
+    IMAGE_FIELDS,
+    MAX_FETCH,
+    TEXT_FIELDS,
+    best_per_document,
+    chunks_to_fetch,
+    image_hit,
+    text_hit,
+)
 from searchapp.search.request import Mode, SearchRequest
 from searchapp.search.results import Hit, SearchResult, Stopwatch, elapsed_ms
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, Store
@@ -42,8 +50,6 @@ from searchapp.store.filters import all_of, not_equals
 #: Largest query image accepted, in bytes (uploads are untrusted).
 MAX_QUERY_IMAGE_BYTES = 32 * 1024 * 1024
 _ITEM_ID = re.compile(r"[0-9a-f]{32}")
-# Windows fetched per wanted document in image -> text: hits collapse per document.
-_WINDOWS_PER_DOCUMENT = 4
 _NOTHING_YET = {
     Mode.TEXT_TO_IMAGE: "no images have been ingested yet: run `searchapp ingest PATH`",
     Mode.IMAGE: "no images have been ingested yet: run `searchapp ingest PATH`",
@@ -145,7 +151,7 @@ class CrossModalSearch:
             rows = collection.search(
                 vector[np.newaxis, :],
                 # One image more than the page: whether there is a next page.
-                limit=min(wanted * _WINDOWS_PER_DOCUMENT if to_text else wanted + 1, 16384),
+                limit=chunks_to_fetch(wanted) if to_text else min(wanted + 1, MAX_FETCH),
                 fields=TEXT_FIELDS if to_text else IMAGE_FIELDS,
                 expression=expression,
                 ef=self._settings.search_ef,

@@ -34,6 +34,18 @@ IMAGE_FIELDS = [
 ]
 
 
+# Chunks fetched per wanted document: several chunks of one document can rank
+# together, and hits are collapsed to one per document (best_per_document).
+_CHUNKS_PER_DOCUMENT = 4
+# The most hits one Milvus search returns (its topk limit).
+MAX_FETCH = 16384
+
+
+def chunks_to_fetch(documents: int) -> int:
+    """How many chunks to fetch so that ``documents`` documents remain once collapsed."""
+    return min(documents * _CHUNKS_PER_DOCUMENT, MAX_FETCH)
+
+
 def best_per_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The best chunk of each document, best first (rows arrive best first)."""
     seen: set[tuple[str, str]] = set()

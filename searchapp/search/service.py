@@ -20,7 +20,7 @@ from searchapp.errors import (
 from searchapp.search.cross_modal import CrossModalSearch, is_item_id
 from searchapp.search.filters import SearchFilters
 from searchapp.search.floor import RelevanceFloor
-from searchapp.search.hits import TEXT_FIELDS, best_per_document, text_hit
+from searchapp.search.hits import TEXT_FIELDS, best_per_document, chunks_to_fetch, text_hit
 from searchapp.search.request import Mode, Retrieval, SearchRequest
 from searchapp.search.results import SearchResult, Stopwatch, elapsed_ms
 from searchapp.search.retrieval import TextQuery, keyword_unavailable, retrieve, similarity
@@ -29,9 +29,6 @@ from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC, Store, VectorCollection
 
 MAX_K = 100
 MAX_QUERY_CHARS = 2000
-# Chunks fetched per wanted document: several chunks of one document can rank
-# together, and hits are collapsed to one per document.
-_OVERFETCH = 4
 
 
 class SearchService:
@@ -157,7 +154,7 @@ class SearchService:
                 collection,
                 chosen,
                 text_query,
-                limit=min(wanted * _OVERFETCH, 16384),
+                limit=chunks_to_fetch(wanted),
                 fields=TEXT_FIELDS,
                 expression=expression,
                 settings=self._settings,

@@ -12,13 +12,10 @@ import numpy as np
 from searchapp.config import Settings
 from searchapp.errors import NotFoundError
 from searchapp.search.filters import SearchFilters
-from searchapp.search.hits import TEXT_FIELDS, best_per_document, text_hit
+from searchapp.search.hits import TEXT_FIELDS, best_per_document, chunks_to_fetch, text_hit
 from searchapp.search.results import SearchResult, Stopwatch, elapsed_ms
 from searchapp.store import VectorCollection
 from searchapp.store.filters import all_of, any_of, not_equals
-
-# Chunks fetched per wanted document: neighbouring chunks of one document rank together.
-_OVERFETCH = 4
 
 
 def similar_chunks(
@@ -45,7 +42,7 @@ def similar_chunks(
     with watch.store():
         found = collection.search(
             np.asarray(row["vector"], dtype=np.float32)[np.newaxis, :],
-            limit=min(wanted * _OVERFETCH, 16384),
+            limit=chunks_to_fetch(wanted),
             fields=TEXT_FIELDS,
             expression=all_of(filters.expression(), other_document),
             ef=settings.search_ef,
