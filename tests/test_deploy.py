@@ -137,6 +137,8 @@ def test_web_and_worker_commands() -> None:
     assert "--port" in command("web") and command("web")[command("web").index("--port") + 1] == (
         "8000"
     )
+    # The web service is healthy when it can search (a route the app has), not merely up.
+    assert "http://localhost:8000/readyz" in " ".join(SERVICES["web"]["healthcheck"]["test"])
     assert command("worker") == ["searchapp", "worker", "/documents"]
     mounts = [v for v in SERVICES["worker"]["volumes"] if ":/documents" in v]
     assert mounts and mounts[0].endswith(":ro")  # the worker only reads the documents
