@@ -60,17 +60,22 @@ class Embedder(ABC, Generic[Item]):
         """Vectors for ``items``, shape (len(items), dim), float32, one row per item."""
         if len(items) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = [
-            self._embed_batch(items[start : start + self.batch_size])
-            for start in range(0, len(items), self.batch_size)
-        ]
-        vectors = np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+        vectors = np.ascontiguousarray(self._embed_all(items), dtype=np.float32)
         if vectors.shape != (len(items), self.dim):
             raise RuntimeError(
                 f"{self.model_id} returned vectors of shape {vectors.shape}, "
                 f"expected ({len(items)}, {self.dim})"
             )
         return vectors
+
+    def _embed_all(self, items: Sequence[Item]) -> np.ndarray:
+        """Vectors for any number of items: in batches of ``batch_size``, in order."""
+        return np.concatenate(
+            [
+                self._embed_batch(items[start : start + self.batch_size])
+                for start in range(0, len(items), self.batch_size)
+            ]
+        )
 
     @abstractmethod
     def _embed_batch(self, batch: Sequence[Item]) -> np.ndarray:

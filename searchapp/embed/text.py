@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ class SentenceTransformerEmbedder(Embedder[str]):
             # A local copy must never reach for the hub (slow timeouts when offline).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self._model = _load_sentence_transformer(model_name, location, device)
+        self._chunk_tokenizer: PreTrainedTokenizerBase | None = None
         dim = self._model.get_embedding_dimension()
         if dim is None:
             raise ModelUnavailableError(f"text model {model_name!r} does not declare its dimension")
@@ -52,17 +54,34 @@ class SentenceTransformerEmbedder(Embedder[str]):
 
     @property
     def tokenizer(self) -> PreTrainedTokenizerBase:
-        return self._model.tokenizer
+        """A copy of the model's tokenizer, for chunking.
+
+        Not the model's own: each call of a Hugging Face tokenizer sets its
+        truncation and padding on the shared Rust tokenizer, so chunking in a
+        reader thread while the model encodes could cut a chunk short.
+        """
+        if self._chunk_tokenizer is None:
+            self._chunk_tokenizer = copy.deepcopy(self._model.tokenizer)
+        return self._chunk_tokenizer
 
     @property
     def max_tokens(self) -> int:
         """Word pieces a chunk may hold: the model's window minus [CLS] and [SEP]."""
         return int(self._model.max_seq_length) - 2
 
+    def _embed_all(self, items: Sequence[str]) -> np.ndarray:
+        # sentence-transformers sorts a call's texts by length before it makes
+        # batches (and restores the order after): texts of like length share a
+        # batch, so less padding is encoded than in batches cut in input order.
+        return self._encode(items, self.batch_size)
+
     def _embed_batch(self, batch: Sequence[str]) -> np.ndarray:
+        return self._encode(batch, len(batch))
+
+    def _encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         return self._model.encode(
-            list(batch),
-            batch_size=len(batch),
+            list(texts),
+            batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
