@@ -138,6 +138,20 @@ class Settings(BaseSettings):
         "the ingest state records the round's files as done, so a killed run redoes at "
         "most one round. Larger rounds make fewer, larger segments.",
     )
+    ingest_read_workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Threads that read, extract and chunk documents while the model "
+        "encodes (0: read in line, between model calls).",
+    )
+    ingest_write_ahead: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="Batches written to Milvus in the background while the model encodes "
+        "the next (0: each batch is written before the next is encoded).",
+    )
 
     # --- images and CLIP ------------------------------------------------------
     clip_model: str = Field(
@@ -171,6 +185,13 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description="Threads that decode and preprocess images while the model encodes.",
+    )
+    image_jpeg_scaling: bool = Field(
+        default=True,
+        description="Decode big JPEGs at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling), "
+        "never below CLIP's input size on the short side: camera photos decode about six "
+        "times faster. Vectors then differ slightly from open_clip's preprocessing of the "
+        "full-size picture; false decodes every image at full size.",
     )
     image_max_pixels: int = Field(
         default=PILLOW_MAX_IMAGE_PIXELS,

@@ -199,6 +199,11 @@ class Clip:
         self.preprocess: Callable[[Image.Image], torch.Tensor] = preprocess
         self.text = ClipTextEmbedder(model, tokenizer, source, device, batch_size)
         self.image = ClipImageEmbedder(model, self.text.identity, device, batch_size)
+        size = getattr(model.visual, "image_size", None)
+        #: The side of the square the image tower reads (224 for ViT-B-32), if known.
+        self.input_side: int | None = (
+            max(size) if isinstance(size, (tuple, list)) else int(size) if size else None
+        )
 
     @property
     def identity(self) -> ModelIdentity:

@@ -11,8 +11,10 @@ embedder
     The calling thread embeds full batches: images with the CLIP image tower,
     captions with the text model (text space) and the CLIP text tower.
 writer
-    Rows go to the three spaces, the image row last (its presence means the
-    image is complete); rows of an older version are deleted after.
+    A background thread writes a batch's rows to the three spaces while the
+    model embeds the next batch (see :mod:`stages`): the image row last (its
+    presence means the image is complete), then the deletes of rows of an
+    older version.
 
 A re-index writes only the spaces it rebuilds (see :mod:`targets`): rebuilding
 the text space needs the captions only, so no picture is embedded and no CLIP
@@ -25,9 +27,7 @@ when it has one, so editing a sidecar re-ingests the image.
 from __future__ import annotations
 
 import hashlib
-from collections import deque
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,9 +41,11 @@ from searchapp.ingest.manifest import WrittenRow
 from searchapp.ingest.pipeline import KeyedEmbedFn, Progress, Versions, stale_rows
 from searchapp.ingest.reuse import input_key
 from searchapp.ingest.rows import fit, row_id, source_fields
+from searchapp.ingest.stages import BackgroundWriter, read_ahead
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
 from searchapp.ingest.targets import Targets
 from searchapp.ingest.text import TextPreparer, check_still, unreadable
+from searchapp.store import VectorCollection
 from searchapp.store.filters import is_in
 from searchapp.store.schema import PATH_LENGTH, TEXT_LENGTH
 
@@ -101,6 +103,8 @@ class ImageIngestRun:
         loader: ImageLoader,
         batch_size: int = 32,
         workers: int = 2,
+        write_ahead: int = 1,
+        jpeg_scaling: bool = True,
         force: bool = False,
         progress: Progress | None = None,
         embed: dict[str, KeyedEmbedFn] | None = None,
@@ -110,7 +114,9 @@ class ImageIngestRun:
         and CLIP text spaces; each is needed when ``targets`` writes that space.
         ``embed`` maps a space to the (reusing) embedder of its model; by default
         each space's model is called directly. Without ``versions`` the store is
-        asked which versions it holds."""
+        asked which versions it holds. ``workers`` threads read and decode;
+        ``write_ahead`` batches may be written while the next is embedded;
+        ``jpeg_scaling`` lets big JPEGs decode at a reduced scale (ImageLoader.load)."""
         self._embed = embed or _direct_embedders(targets)
         self._versions = versions
         # Per ingested image: the rows written in each space, for the manifest.
@@ -121,6 +127,12 @@ class ImageIngestRun:
         self._clip_text_preparer = clip_text_preparer
         self._loader = loader
         self._workers = workers
+        self._write_ahead = write_ahead
+        # Pictures are decoded no smaller than the image tower reads them.
+        pictures = targets.clip_image
+        self._decode_side = (
+            pictures.model.input_side if pictures is not None and jpeg_scaling else None
+        )
         self._force = force
         self._progress = progress
         self._batch_size = batch_size
@@ -128,20 +140,30 @@ class ImageIngestRun:
         self.summary = IngestSummary()
 
     def run(self, images: Sequence[ImageFile]) -> IngestSummary:
-        in_flight: deque[Future[_Prepared | FileResult]] = deque()
-        ahead = 2 * self._batch_size
-        stored: dict[str, str] = {}
-        with ThreadPoolExecutor(self._workers, thread_name_prefix="searchapp-image") as pool:
-            for index, item in enumerate(images):
-                if index % _LOOKUP_GROUP == 0 and self._versions is None:
-                    stored = self._stored_versions(images[index : index + _LOOKUP_GROUP])
-                in_flight.append(pool.submit(self._read, item, stored.get(str(item.found.path))))
-                while len(in_flight) >= ahead:
-                    self._take(in_flight.popleft().result())
-            while in_flight:
-                self._take(in_flight.popleft().result())
-        self._write_batch()
+        # Two batches read ahead: the model always has the next one decoded.
+        reads = read_ahead(
+            lambda pair: self._read(*pair),
+            self._with_stored_versions(images),
+            workers=self._workers,
+            ahead=2 * self._batch_size,
+            name="searchapp-image",
+        )
+        with BackgroundWriter(self._write_ahead) as writer:
+            for read in reads:
+                self._take(read, writer)
+            self._write_batch(writer)
         return self.summary.finish()
+
+    def _with_stored_versions(
+        self, images: Sequence[ImageFile]
+    ) -> Iterator[tuple[ImageFile, str | None]]:
+        """Each image with the sha256 the store holds for it, when no ingest state
+        knows it (a re-index): one query per group of images."""
+        stored: dict[str, str] = {}
+        for index, item in enumerate(images):
+            if index % _LOOKUP_GROUP == 0 and self._versions is None:
+                stored = self._stored_versions(images[index : index + _LOOKUP_GROUP])
+            yield item, stored.get(str(item.found.path))
 
     # --- reader (worker threads) ---------------------------------------------
 
@@ -162,7 +184,7 @@ class ImageIngestRun:
             if not self._force and self._unchanged(item, sha256, stored_sha256):
                 return FileResult(found.path, Outcome.UNCHANGED, size=found.size)
             check_still(found)
-            picture = self._loader.load(data)
+            picture = self._loader.load(data, min_side=self._decode_side)
         except FileSkipped as exc:
             return FileResult(found.path, Outcome.SKIPPED, str(exc), size=found.size)
         except ExtractError as exc:
@@ -202,15 +224,15 @@ class ImageIngestRun:
 
     # --- embedder and writer (calling thread) ---------------------------------
 
-    def _take(self, outcome: _Prepared | FileResult) -> None:
+    def _take(self, outcome: _Prepared | FileResult, writer: BackgroundWriter) -> None:
         if isinstance(outcome, FileResult):
             self._done(outcome)
             return
         self._pending.append(outcome)
         if len(self._pending) >= self._batch_size:
-            self._write_batch()
+            self._write_batch(writer)
 
-    def _write_batch(self) -> None:
+    def _write_batch(self, writer: BackgroundWriter) -> None:
         batch, self._pending = self._pending, []
         if not batch:
             return
@@ -246,24 +268,48 @@ class ImageIngestRun:
                 _image_row(prepared, prepared.document(), vector.tolist())
                 for prepared, vector in zip(batch, vectors, strict=True)
             ]
+            for prepared in batch:
+                prepared.pixels = None  # embedded: free the tensor
         if text is not None:
             _attach_vectors(text_rows, self._embed["text"])
-            text.collection.upsert(text_rows)
         if clip_text is not None:
             _attach_vectors(clip_text_rows, self._embed["clip_text"])
-            clip_text.collection.upsert(clip_text_rows)
-        if clip_image is not None:
-            clip_image.collection.upsert(image_rows)
         written = self._rows_by_image(
             batch, text=text_rows, clip_text=clip_text_rows, clip_image=image_rows
         )
-        for prepared in batch:
-            if prepared.replaces:
-                self._delete_older(prepared, written[prepared.item.found.path])
+        older = [
+            delete
+            for prepared in batch
+            if prepared.replaces
+            for delete in self._older_rows(prepared, written[prepared.item.found.path])
+        ]
+
+        def write() -> None:
+            # The image row last: its presence means the image is complete.
+            for target, rows in ((text, text_rows), (clip_text, clip_text_rows)):
+                if target is not None:
+                    target.collection.upsert(rows)
+            if clip_image is not None:
+                clip_image.collection.upsert(image_rows)
+            for collection, expression in older:
+                collection.delete(expression)
+
+        def then() -> None:
+            self._recorded(batch, written, caption_chunks)
+            self.summary.rows_written.update(
+                text=len(text_rows), clip_text=len(clip_text_rows), clip_image=len(image_rows)
+            )
+
+        writer.submit(write, then)
+
+    def _recorded(
+        self,
+        batch: list[_Prepared],
+        written: dict[Path, list[WrittenRow]],
+        caption_chunks: list[int],
+    ) -> None:
+        """A written batch's images are ingested."""
         self.written.update(written)
-        self.summary.rows_written.update(
-            text=len(text_rows), clip_text=len(clip_text_rows), clip_image=len(image_rows)
-        )
         for prepared, chunks in zip(batch, caption_chunks, strict=True):
             found = prepared.item.found
             if self._progress is not None:
@@ -291,20 +337,25 @@ class ImageIngestRun:
                 written[source].append(WrittenRow(space, row["id"], key))
         return written
 
-    def _delete_older(self, prepared: _Prepared, written: list[WrittenRow]) -> None:
+    def _older_rows(
+        self, prepared: _Prepared, written: list[WrittenRow]
+    ) -> list[tuple[VectorCollection, str]]:
+        """The deletes of an older version's rows that the new ones do not overwrite."""
         path = prepared.item.found.path
         spaces = {
             "text": self._targets.text,
             "clip_text": self._targets.clip_text,
             "clip_image": self._targets.clip_image,
         }
+        deletes = []
         for space, target in spaces.items():
             if target is None:
                 continue
             new_ids = {row.id for row in written if row.space == space}
             older = stale_rows(self._versions, path, prepared.sha256, space, new_ids)
             if older:
-                target.collection.delete(older)
+                deletes.append((target.collection, older))
+        return deletes
 
     def _stored_versions(self, items: Sequence[ImageFile]) -> dict[str, str]:
         """source -> sha256 of the images already stored, one query for the group."""

@@ -1,8 +1,11 @@
 """Ingest runs: prepare files, embed their chunks in batches, write, report.
 
-Chunks from many files share embedding batches (the model is fastest on full
-batches); a file counts as ingested only once all its rows are written and the
-rows of its previous version are gone.
+Files are read, hashed, extracted and chunked ahead in a reader thread, the
+calling thread embeds, and each batch's rows go to Milvus in the background
+while the next batch is embedded (see stages.py). Chunks from many files share
+embedding batches (the model is fastest on full batches); a file counts as
+ingested only once all its rows are written and the rows of its previous
+version are gone.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from searchapp.errors import ExtractError, FileSkipped
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.manifest import WrittenRow
 from searchapp.ingest.reuse import input_key
+from searchapp.ingest.stages import BackgroundWriter, read_ahead
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
 from searchapp.ingest.text import PreparedFile, TextPreparer, check_still, file_sha256
 from searchapp.store import VectorCollection
@@ -105,9 +109,14 @@ class TextIngestRun:
         force: bool = False,
         progress: Progress | None = None,
         versions: Versions | None = None,
+        read_workers: int = 1,
+        write_ahead: int = 1,
     ) -> None:
         """Without ``versions`` (a re-index into new collections), the store itself is
-        asked whether a file's content is there."""
+        asked whether a file's content is there. ``read_workers`` threads prepare
+        files ahead of the model (0: in the calling thread); ``write_ahead``
+        batches may be written in the background while the next is embedded (0:
+        each batch is written before the next is embedded)."""
         self._space = space
         self._versions = versions
         self._collection = collection
@@ -116,6 +125,8 @@ class TextIngestRun:
         self._batch_rows = batch_rows
         self._force = force
         self._progress = progress or _Silent()
+        self._read_workers = read_workers
+        self._write_ahead = write_ahead
         self.summary = IngestSummary()
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
@@ -124,36 +135,37 @@ class TextIngestRun:
         self.hashes: dict[Path, str] = {}  # content hash of every file read
 
     def run(self, files: Iterable[FoundFile]) -> IngestSummary:
-        for found in files:
-            self._take(found)
-            while self._queued_rows >= self._batch_rows:
-                self._write_batch()
-        while self._queued_rows:
-            self._write_batch()
+        # Files prepared ahead: enough to fill the next batch from small files,
+        # few enough that big ones do not pile up in memory.
+        ahead = max(2 * self._read_workers, 8)
+        with BackgroundWriter(self._write_ahead) as writer:
+            for read in read_ahead(self._read, files, workers=self._read_workers, ahead=ahead):
+                self._take(read)
+                while self._queued_rows >= self._batch_rows:
+                    self._write_batch(writer)
+            while self._queued_rows:
+                self._write_batch(writer)
         return self.summary.finish()
 
-    # --- per file ------------------------------------------------------------
+    # --- per file (reader thread) ------------------------------------------------
 
-    def _take(self, found: FoundFile) -> None:
+    def _read(self, found: FoundFile) -> PreparedFile | FileResult:
+        """The file's rows without vectors, or why it gives none."""
         try:
             if found.size == 0:
                 raise FileSkipped("empty file")
             sha256 = file_sha256(found)
             self.hashes[found.path] = sha256
             if not self._force and self._unchanged(found, sha256):
-                self._done(FileResult(found.path, Outcome.UNCHANGED, size=found.size))
-                return
+                return FileResult(found.path, Outcome.UNCHANGED, size=found.size)
             prepared = self._preparer.prepare(found, sha256)
             # The hash and the text came from two reads: both must be of one version.
             check_still(found)
         except FileSkipped as exc:
-            self._done(FileResult(found.path, Outcome.SKIPPED, str(exc), size=found.size))
-            return
+            return FileResult(found.path, Outcome.SKIPPED, str(exc), size=found.size)
         except ExtractError as exc:
-            self._done(FileResult(found.path, Outcome.FAILED, str(exc), size=found.size))
-            return
-        self._queue.append(_Pending(prepared))
-        self._queued_rows += len(prepared.rows)
+            return FileResult(found.path, Outcome.FAILED, str(exc), size=found.size)
+        return prepared
 
     def _unchanged(self, found: FoundFile, sha256: str) -> bool:
         if self._versions is not None:
@@ -163,16 +175,24 @@ class TextIngestRun:
         expression = all_of(equals("source", str(found.path)), equals("sha256", sha256))
         return bool(self._collection.query(expression, ["id"], limit=1, consistency="Bounded"))
 
+    # --- embedding and bookkeeping (calling thread) ------------------------------
+
+    def _take(self, read: PreparedFile | FileResult) -> None:
+        if isinstance(read, FileResult):
+            self._done(read)
+            return
+        self._queue.append(_Pending(read))
+        self._queued_rows += len(read.rows)
+
     def _done(self, result: FileResult) -> None:
         self.summary.add(result)
         if result.outcome is not Outcome.INGESTED:
             self._progress.advance(result.size, 0)
         self._progress.file_done(result)
 
-    # --- batches -------------------------------------------------------------
-
-    def _write_batch(self) -> None:
-        """Embed and write the next batch of queued rows, oldest files first."""
+    def _write_batch(self, writer: BackgroundWriter) -> None:
+        """Embed the next batch of queued rows, oldest files first, and hand it to
+        the writer with the deletes of the files it completes."""
         batch: list[dict[str, Any]] = []
         inputs: list[str] = []
         owners: list[tuple[_Pending, int]] = []
@@ -188,34 +208,46 @@ class TextIngestRun:
         vectors = self._embed([input_key(text) for text in inputs], inputs)
         for row, vector in zip(batch, vectors, strict=True):
             row["vector"] = vector.tolist()
-        self._collection.upsert(batch)
         self._queued_rows -= len(batch)
         for pending, count in owners:
             pending.written += count
-            share = pending.prepared.found.size * count / len(pending.prepared.rows)
-            self._progress.advance(share, count)
         finished: list[PreparedFile] = []
         while self._queue and self._queue[0].complete:
             finished.append(self._queue.popleft().prepared)
-        if finished:
+        older = self._older_rows(finished)
+
+        def write() -> None:
+            self._collection.upsert(batch)
+            if older:
+                self._collection.delete(older)
+
+        def then() -> None:
+            for pending, count in owners:
+                share = pending.prepared.found.size * count / len(pending.prepared.rows)
+                self._progress.advance(share, count)
             self._finish(finished)
 
-    def _finish(self, finished: list[PreparedFile]) -> None:
-        # Rows of older versions that the new ones did not overwrite: one delete
-        # for every file finished by this batch (a server takes ~200 ms per delete),
-        # none for files the store never held.
-        older = [
-            stale_rows(
-                self._versions,
-                prepared.found.path,
-                prepared.sha256,
-                self._space,
-                {row["id"] for row in prepared.rows},
+        writer.submit(write, then)
+
+    def _older_rows(self, finished: list[PreparedFile]) -> str:
+        """Rows of older versions of ``finished`` files that the new ones do not
+        overwrite, as one delete expression ("": none). One delete for every file
+        a batch finishes (a server takes ~200 ms per delete), none for files the
+        store never held."""
+        return any_of(
+            *(
+                stale_rows(
+                    self._versions,
+                    prepared.found.path,
+                    prepared.sha256,
+                    self._space,
+                    {row["id"] for row in prepared.rows},
+                )
+                for prepared in finished
             )
-            for prepared in finished
-        ]
-        if any(older):
-            self._collection.delete(any_of(*older))
+        )
+
+    def _finish(self, finished: list[PreparedFile]) -> None:
         for prepared in finished:
             self.written[prepared.found.path] = [
                 WrittenRow(self._space, row["id"], input_key(text))

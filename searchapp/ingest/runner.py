@@ -41,6 +41,10 @@ from searchapp.store import (
 from searchapp.store.retry import RetryPolicy
 
 _NO_CLIP = "no CLIP model (see the note above)"
+# Model batches of document chunks per call of the text model: the model sorts
+# a call's texts by length, so bigger calls pad less (measured with
+# bench/ingest.py: 512 rows per call ~5% faster than 128).
+_BATCHES_PER_CALL = 16
 
 
 @dataclass(frozen=True)
@@ -250,10 +254,12 @@ class _Run:
                 document_pass.preparer,
                 document_pass.embed,
                 space=document_pass.space,
-                batch_rows=max(document_pass.batch_size * 4, 64),
+                batch_rows=document_pass.batch_size * _BATCHES_PER_CALL,
                 force=self._force,
                 progress=_Share(self._progress, 1 / len(self._passes), primary=number == 0),
                 versions=versions,
+                read_workers=self._settings.ingest_read_workers,
+                write_ahead=self._settings.ingest_write_ahead,
             )
             result = run.run(documents)
             summary.rows_written[document_pass.space] += result.chunks
@@ -281,6 +287,8 @@ class _Run:
             loader=ImageLoader(self._settings.image_max_pixels),
             batch_size=self._settings.clip_batch_size,
             workers=self._settings.image_workers,
+            write_ahead=self._settings.ingest_write_ahead,
+            jpeg_scaling=self._settings.image_jpeg_scaling,
             force=self._force,
             progress=self._progress,
             embed=self._embed,

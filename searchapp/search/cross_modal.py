@@ -243,7 +243,9 @@ class CrossModalSearch:
                 f"the query image is larger than {MAX_QUERY_IMAGE_BYTES // (1024 * 1024)} MiB"
             )
         try:
-            picture = self._loader.load(data)
+            # Decoded as ingest decodes pictures, so a stored photo finds itself.
+            side = clip.input_side if self._settings.image_jpeg_scaling else None
+            picture = self._loader.load(data, min_side=side)
         except (FileSkipped, ExtractError) as exc:
             raise InvalidQueryError(f"the query image cannot be used: {exc}") from exc
         return clip.image.embed([clip.preprocess(picture.image)])[0]

@@ -69,7 +69,8 @@ def render(data: bytes, loader: ImageLoader) -> bytes:
     """
     from PIL import Image
 
-    picture = loader.load(data).image
+    # A JPEG may decode at a fraction of its size: the thumbnail needs no more.
+    picture = loader.load(data, min_side=THUMBNAIL_SIZE).image
     picture.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=_QUALITY, optimize=True)

@@ -86,6 +86,44 @@ def test_exif_orientation_is_applied(loader: ImageLoader, orientation: int, top)
     assert loaded.image.mode == "RGB"
 
 
+@pytest.mark.parametrize(
+    ("size", "min_side", "decoded"),
+    [
+        ((1600, 1200), 224, (400, 300)),  # 1/4: 1/8 would leave 150 < 224 on the short side
+        ((1600, 1200), 150, (200, 150)),  # 1/8
+        ((640, 480), 224, (320, 240)),  # 1/2
+        ((640, 427), 224, (640, 427)),  # half would be 213.5 < 224: full size
+        ((300, 200), 64, (150, 100)),  # never below the short side asked for
+    ],
+)
+def test_big_jpegs_decode_at_a_reduced_scale(
+    loader: ImageLoader, size: tuple[int, int], min_side: int, decoded: tuple[int, int]
+) -> None:
+    data = encode(halves(size), "JPEG", quality=90)
+    loaded = loader.load(data, min_side=min_side)
+    assert loaded.image.size == decoded
+    assert min(loaded.image.size) >= min_side
+    assert (loaded.width, loaded.height) == size  # the file's size, not the decoded one
+    full = loader.load(data).image.resize(decoded, Image.Resampling.BOX)
+    # Still the same picture: colours within JPEG noise of a full decode scaled down.
+    difference = np.abs(np.asarray(loaded.image, int) - np.asarray(full, int))
+    assert np.median(difference) <= 2
+
+
+def test_scaled_decoding_keeps_the_displayed_size_of_a_turned_photo(loader: ImageLoader) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways
+    loaded = loader.load(encode(halves((800, 600)), "JPEG", exif=exif), min_side=100)
+    assert loaded.image.size == (150, 200)  # 1/4 scale, then turned upright
+    assert (loaded.width, loaded.height) == (600, 800)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_only_jpegs_decode_at_a_reduced_scale(loader: ImageLoader, fmt: str) -> None:
+    loaded = loader.load(encode(halves((800, 600)), fmt), min_side=100)
+    assert loaded.image.size == (800, 600)
+
+
 def test_transparent_pixels_are_laid_on_white(loader: ImageLoader) -> None:
     rgba = Image.new("RGBA", (4, 2), (255, 0, 0, 0))  # red, but fully transparent
     rgba.putpixel((3, 1), (0, 0, 255, 255))

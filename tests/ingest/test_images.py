@@ -58,7 +58,11 @@ def stored(app: App, spec, expression: str, fields: list[str]) -> list[dict]:
 
 
 @needs_coco
-def test_coco_photos_stored_and_broken_files_reported(app: App, tmp_path: Path, reference_clip):
+@pytest.mark.parametrize("jpeg_scaling", [False, True], ids=["full-size", "jpeg-scaling"])
+def test_coco_photos_stored_and_broken_files_reported(
+    settings, embedders, tmp_path: Path, reference_clip, jpeg_scaling: bool
+):
+    app = App(settings.model_copy(update={"image_jpeg_scaling": jpeg_scaling}), embedders)
     folder = tmp_path / "photos"
     folder.mkdir()
     photos = coco_photos()
@@ -87,15 +91,26 @@ def test_coco_photos_stored_and_broken_files_reported(app: App, tmp_path: Path, 
 
     rows = stored(app, CLIP_IMAGE_SPEC, "", ["source", "vector", "width", "height", "format"])
     assert sorted(Path(r["source"]).name for r in rows) == sorted(p.name for p in photos)
-    # Every stored vector is open_clip's own encode_image of open_clip's own preprocessing.
-    pictures = []
+    # Every stored vector is open_clip's own encode_image of open_clip's own
+    # preprocessing: of the picture at full size, or (JPEG scaling) of the picture
+    # libjpeg decodes at the smallest scale that keeps the model's input side.
+    side = embedders.clip().input_side
+    pictures, full_size = [], []
     for row in rows:
         with Image.open(row["source"]) as original:
+            full_size.append(original.size)
+            if jpeg_scaling:
+                width, height = original.size
+                short = min(width, height)
+                original.draft("RGB", (-(-width * side // short), -(-height * side // short)))
             pictures.append(ImageOps.exif_transpose(original).convert("RGB"))
-        assert (row["width"], row["height"], row["format"]) == (*pictures[-1].size, "JPEG")
+        assert (row["width"], row["height"], row["format"]) == (*full_size[-1], "JPEG")
+    scaled = sum(picture.size != size for picture, size in zip(pictures, full_size, strict=True))
+    assert scaled == (len(rows) if jpeg_scaling else 0)  # the tiny model reads 64 x 64
     expected = reference_clip.encode_images(pictures)
     for row, reference in zip(rows, expected, strict=True):
         assert cosine(np.asarray(row["vector"], dtype=np.float32), reference) >= 0.9999
+    app.close()
 
 
 @pytest.fixture

@@ -258,3 +258,37 @@ def test_store_outages_are_retried_then_stop_cleanly(
     text = app.store.existing_collection(TEXT_SPEC)
     rows = text.query(equals("source", str(root / "docs" / "doc0.md")), ["text"])
     assert len(rows) == 1 and "Rewritten during an outage." in rows[0]["text"]
+
+
+def test_overlapped_stages_store_what_one_thread_stores(
+    settings, embedders, tmp_path: Path, helpers
+) -> None:
+    # Readers ahead and writes in the background change when things happen, never
+    # what is stored or recorded: compare with every stage inline in one thread.
+    root = tmp_path / "tree"
+    helpers.mixed_tree(root, documents=12, images=5)
+    small = {"embed_batch_size": 4, "clip_batch_size": 2, "ingest_checkpoint_files": 7}
+    stored = []
+    for name, stages in (
+        ("inline", {"ingest_read_workers": 0, "ingest_write_ahead": 0, "image_workers": 1}),
+        ("overlapped", {"ingest_read_workers": 3, "ingest_write_ahead": 3, "image_workers": 3}),
+    ):
+        app = App(
+            settings.model_copy(update={**small, **stages, "state_dir": tmp_path / name}),
+            embedders=embedders,
+        )
+        try:
+            summary = run(app, root)
+            assert summary.count(Outcome.INGESTED) == 18, name
+            assert helpers.check_manifest_matches_store(app) == 18
+            stored.append(helpers.store_rows(app, ("id", "source", "vector")))
+        finally:
+            app.close()
+    inline, overlapped = stored
+    assert inline.keys() == overlapped.keys()
+    for space in inline:
+        by_id = {row["id"]: row for row in overlapped[space]}
+        assert sorted(by_id) == sorted(row["id"] for row in inline[space]), space
+        for row in inline[space]:
+            assert by_id[row["id"]]["source"] == row["source"]
+            np.testing.assert_allclose(by_id[row["id"]]["vector"], row["vector"], atol=1e-5)

@@ -1,0 +1,129 @@
+"""The overlapping stages of an ingest run: order, bounds and failure handling."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from searchapp.ingest.stages import BackgroundWriter, read_ahead
+
+
+@pytest.mark.parametrize("workers", [0, 1, 3])
+def test_read_ahead_keeps_input_order(workers: int) -> None:
+    # Later items finish first; results must still come back in input order.
+    def slow_for_early(n: int) -> int:
+        time.sleep(0.002 * (10 - n))
+        return n * n
+
+    assert list(read_ahead(slow_for_early, range(10), workers=workers, ahead=4)) == [
+        n * n for n in range(10)
+    ]
+
+
+def test_read_ahead_reads_in_other_threads_and_only_so_far_ahead() -> None:
+    started: list[int] = []
+    threads: set[str] = set()
+
+    def read(n: int) -> int:
+        started.append(n)
+        threads.add(threading.current_thread().name)
+        return n
+
+    results = read_ahead(read, range(100), workers=2, ahead=3)
+    assert next(results) == 0
+    time.sleep(0.05)
+    # The consumer took one result: at most `ahead` more were submitted.
+    assert len(started) <= 4
+    assert list(results) == list(range(1, 100))
+    assert all(name.startswith("searchapp-read") for name in threads)
+
+
+def test_read_ahead_inline_when_no_workers() -> None:
+    threads: set[str] = set()
+
+    def read(n: int) -> None:
+        threads.add(threading.current_thread().name)
+
+    list(read_ahead(read, range(3), workers=0, ahead=5))
+    assert threads == {threading.current_thread().name}
+
+
+def test_read_ahead_raises_a_reader_error_in_order() -> None:
+    def read(n: int) -> int:
+        if n == 2:
+            raise ValueError("boom")
+        return n
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="boom"):
+        for n in read_ahead(read, range(5), workers=2, ahead=2):
+            got.append(n)
+    assert got == [0, 1]
+
+
+@pytest.mark.parametrize("depth", [0, 1, 3])
+def test_writer_runs_writes_in_order_and_follow_ups_in_the_calling_thread(depth: int) -> None:
+    written: list[int] = []
+    followed: list[int] = []
+    caller = threading.current_thread().name
+    follow_threads: set[str] = set()
+
+    def then_for(n: int):
+        def then() -> None:
+            follow_threads.add(threading.current_thread().name)
+            # A follow-up runs only after its own write is done.
+            assert n in written
+            followed.append(n)
+
+        return then
+
+    with BackgroundWriter(depth) as writer:
+        for n in range(20):
+            writer.submit(lambda n=n: written.append(n), then_for(n))
+            # Never more than `depth` writes left unsettled.
+            assert n + 1 - len(followed) <= depth
+    assert written == list(range(20))
+    assert followed == list(range(20))
+    assert follow_threads == {caller}
+
+
+def test_writer_overlaps_a_write_with_the_caller() -> None:
+    release = threading.Event()
+    with BackgroundWriter(1) as writer:
+        writer.submit(release.wait, lambda: None)
+        # submit returned while the write is still blocked: the caller goes on.
+        assert not release.is_set()
+        release.set()
+
+
+def test_a_failed_write_raises_and_nothing_after_it_is_recorded() -> None:
+    recorded: list[int] = []
+
+    def write(n: int) -> None:
+        if n == 2:
+            raise ConnectionError("milvus went away")
+        time.sleep(0.01)
+
+    with pytest.raises(ConnectionError, match="milvus went away"), BackgroundWriter(2) as writer:
+        for n in range(6):
+            writer.submit(lambda n=n: write(n), lambda n=n: recorded.append(n))
+    assert recorded == [0, 1]
+
+
+def test_an_error_in_the_caller_cancels_writes_not_started() -> None:
+    started: list[int] = []
+    gate = threading.Event()
+
+    def write(n: int) -> None:
+        started.append(n)
+        gate.wait(5)
+
+    # The first write is still running when the caller fails; it is let go later.
+    threading.Timer(0.2, gate.set).start()
+    with pytest.raises(RuntimeError), BackgroundWriter(5) as writer:
+        for n in range(4):
+            writer.submit(lambda n=n: write(n), lambda: None)
+        raise RuntimeError("model failed")
+    assert started == [0]
