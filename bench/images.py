@@ -87,11 +87,13 @@ def main() -> None:
         f"{os.cpu_count()} CPUs"
     )
 
-    # 1. decode + preprocess alone, in the worker threads ingest uses.
+    # 1. decode + preprocess alone, in the worker threads ingest uses, at the
+    # reduced JPEG scale ingest decodes at (unless IMAGE_JPEG_SCALING is off).
     loader = ImageLoader(settings.image_max_pixels)
+    side = clip.input_side if settings.image_jpeg_scaling else None
 
     def decode(path: Path) -> torch.Tensor:
-        return clip.preprocess(loader.load(path.read_bytes()).image)
+        return clip.preprocess(loader.load(path.read_bytes(), min_side=side).image)
 
     for path in photos[:4]:  # warm the file cache and Pillow's plugins
         decode(path)
