@@ -141,14 +141,16 @@ class ImageIngestRun:
 
     def run(self, images: Sequence[ImageFile]) -> IngestSummary:
         # Two batches read ahead: the model always has the next one decoded.
-        reads = read_ahead(
-            lambda pair: self._read(*pair),
-            self._with_stored_versions(images),
-            workers=self._workers,
-            ahead=2 * self._batch_size,
-            name="searchapp-image",
-        )
-        with BackgroundWriter(self._write_ahead) as writer:
+        with (
+            read_ahead(
+                lambda pair: self._read(*pair),
+                self._with_stored_versions(images),
+                workers=self._workers,
+                ahead=2 * self._batch_size,
+                name="searchapp-image",
+            ) as reads,
+            BackgroundWriter(self._write_ahead) as writer,
+        ):
             for read in reads:
                 self._take(read, writer)
             self._write_batch(writer)

@@ -138,8 +138,11 @@ class TextIngestRun:
         # Files prepared ahead: enough to fill the next batch from small files,
         # few enough that big ones do not pile up in memory.
         ahead = max(2 * self._read_workers, 8)
-        with BackgroundWriter(self._write_ahead) as writer:
-            for read in read_ahead(self._read, files, workers=self._read_workers, ahead=ahead):
+        with (
+            read_ahead(self._read, files, workers=self._read_workers, ahead=ahead) as reads,
+            BackgroundWriter(self._write_ahead) as writer,
+        ):
+            for read in reads:
                 self._take(read)
                 while self._queued_rows >= self._batch_rows:
                     self._write_batch(writer)

@@ -22,8 +22,9 @@ failed write did not store.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TypeVar
 
@@ -31,6 +32,7 @@ Item = TypeVar("Item")
 Read = TypeVar("Read")
 
 
+@contextmanager
 def read_ahead(
     read: Callable[[Item], Read],
     items: Iterable[Item],
@@ -38,10 +40,26 @@ def read_ahead(
     workers: int,
     ahead: int,
     name: str = "searchapp-read",
-) -> Iterator[Read]:
+) -> Iterator[Iterator[Read]]:
     """``read(item)`` for each item, in input order, computed in ``workers`` threads
     with at most ``ahead`` results waiting to be taken. ``workers`` 0 reads in the
-    calling thread, one item at a time."""
+    calling thread, one item at a time.
+
+    A context manager, so that a consumer that stops early (an error) stops the
+    reading at once: leaving it cancels the reads not started and waits for the
+    running ones, instead of leaving threads reading until the garbage collector
+    closes the iterator.
+    """
+    reads = _read_ahead(read, items, workers=workers, ahead=ahead, name=name)
+    try:
+        yield reads
+    finally:
+        reads.close()
+
+
+def _read_ahead(
+    read: Callable[[Item], Read], items: Iterable[Item], *, workers: int, ahead: int, name: str
+) -> Generator[Read, None, None]:
     if workers <= 0:
         yield from map(read, items)
         return
@@ -55,7 +73,7 @@ def read_ahead(
             while in_flight:
                 yield in_flight.popleft().result()
         finally:
-            # The consumer stopped early (an error): read nothing more.
+            # The consumer stopped early: read nothing more.
             for future in in_flight:
                 future.cancel()
 

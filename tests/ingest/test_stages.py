@@ -17,9 +17,8 @@ def test_read_ahead_keeps_input_order(workers: int) -> None:
         time.sleep(0.002 * (10 - n))
         return n * n
 
-    assert list(read_ahead(slow_for_early, range(10), workers=workers, ahead=4)) == [
-        n * n for n in range(10)
-    ]
+    with read_ahead(slow_for_early, range(10), workers=workers, ahead=4) as results:
+        assert list(results) == [n * n for n in range(10)]
 
 
 def test_read_ahead_reads_in_other_threads_and_only_so_far_ahead() -> None:
@@ -31,12 +30,12 @@ def test_read_ahead_reads_in_other_threads_and_only_so_far_ahead() -> None:
         threads.add(threading.current_thread().name)
         return n
 
-    results = read_ahead(read, range(100), workers=2, ahead=3)
-    assert next(results) == 0
-    time.sleep(0.05)
-    # The consumer took one result: at most `ahead` more were submitted.
-    assert len(started) <= 4
-    assert list(results) == list(range(1, 100))
+    with read_ahead(read, range(100), workers=2, ahead=3) as results:
+        assert next(results) == 0
+        time.sleep(0.05)
+        # The consumer took one result: at most `ahead` more were submitted.
+        assert len(started) <= 4
+        assert list(results) == list(range(1, 100))
     assert all(name.startswith("searchapp-read") for name in threads)
 
 
@@ -46,7 +45,8 @@ def test_read_ahead_inline_when_no_workers() -> None:
     def read(n: int) -> None:
         threads.add(threading.current_thread().name)
 
-    list(read_ahead(read, range(3), workers=0, ahead=5))
+    with read_ahead(read, range(3), workers=0, ahead=5) as results:
+        list(results)
     assert threads == {threading.current_thread().name}
 
 
@@ -57,10 +57,30 @@ def test_read_ahead_raises_a_reader_error_in_order() -> None:
         return n
 
     got: list[int] = []
-    with pytest.raises(ValueError, match="boom"):
-        for n in read_ahead(read, range(5), workers=2, ahead=2):
+    with (
+        pytest.raises(ValueError, match="boom"),
+        read_ahead(read, range(5), workers=2, ahead=2) as results,
+    ):
+        for n in results:
             got.append(n)
     assert got == [0, 1]
+
+
+def test_leaving_read_ahead_early_stops_the_reading() -> None:
+    started: list[int] = []
+
+    def read(n: int) -> int:
+        started.append(n)
+        time.sleep(0.01)
+        return n
+
+    with pytest.raises(RuntimeError), read_ahead(read, range(1000), workers=2, ahead=10) as results:
+        next(results)
+        raise RuntimeError("the model failed")
+    # Leaving waited for the running reads and cancelled the queued ones.
+    stopped_at = len(started)
+    time.sleep(0.1)
+    assert len(started) == stopped_at <= 12
 
 
 @pytest.mark.parametrize("depth", [0, 1, 3])
