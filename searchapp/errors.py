@@ -105,5 +105,17 @@ class UnsupportedUploadError(InvalidUploadError):
     """An uploaded file's type is not one that ingest reads."""
 
 
+class UploadQuotaError(UploadTooLargeError):
+    """The uploads folder holds SEARCHAPP_UPLOADS_QUOTA_BYTES already."""
+
+
+class RateLimitedError(SearchappError):
+    """A client made more requests of a kind than its rate allows; it may retry later."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class QueueUnavailableError(SearchappError):
     """The worker's queue database cannot be read or written (locked, disk full...)."""

@@ -26,10 +26,19 @@ def serve_command(
     """
     import uvicorn
 
+    from searchapp.config import get_settings
     from searchapp.web import create_app
+    from searchapp.web.server import server_config
 
     with command_errors():
         web = create_app()
+        config = server_config(
+            web,
+            host=host,
+            port=port,
+            log_level=log_level,
+            header_timeout=get_settings().header_timeout_seconds,
+        )
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         out.print(f"searchapp: http://{shown}:{port}/  (API docs: /docs)", markup=False)
-        uvicorn.run(web, host=host, port=port, log_level=log_level)
+        uvicorn.Server(config).run()

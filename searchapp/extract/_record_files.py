@@ -43,7 +43,8 @@ _CSV_FIELD_LIMIT = 2**31 - 1
 def read_jsonl(
     path: Path, options: ExtractOptions, warn: Callable[[str], None]
 ) -> Iterator[TextDocument]:
-    with path.open("rb") as stream:
+    with path.open("rb") as raw:
+        stream = _bounded(raw, options, compressed=False)
         records = jsonl_records(stream, ".jsonl")
         yield from documents_from_records(path, records, options, "application/x-ndjson", warn)
 
@@ -51,7 +52,8 @@ def read_jsonl(
 def read_jsonl_gz(
     path: Path, options: ExtractOptions, warn: Callable[[str], None]
 ) -> Iterator[TextDocument]:
-    with path.open("rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+    with path.open("rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+        stream = _bounded(unzipped, options, compressed=True)
         records = jsonl_records(stream, ".jsonl.gz")
         try:
             yield from documents_from_records(path, records, options, "application/x-ndjson", warn)
@@ -63,6 +65,13 @@ def read_jsonl_gz(
 def read_json(
     path: Path, options: ExtractOptions, warn: Callable[[str], None]
 ) -> Iterator[TextDocument]:
+    # One value, parsed whole: its size is its record's size.
+    if path.stat().st_size > options.max_record_bytes:
+        raise ExtractError(
+            f"a .json file is read whole, and this one is larger than "
+            f"{options.max_record_bytes:,} bytes (SEARCHAPP_MAX_RECORD_BYTES); "
+            "split it, or save it as JSON Lines (.jsonl)"
+        )
     decoded = decode_bytes(path.read_bytes(), ".json")
     if decoded.replaced:
         warn(f"{decoded.replaced} invalid UTF-8 sequence(s) replaced")
@@ -75,7 +84,8 @@ def read_csv(
 ) -> Iterator[TextDocument]:
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
-    with path.open("rb") as raw:
+    with path.open("rb") as file:
+        raw = _bounded(file, options, compressed=False)
         sample = raw.read(SAMPLE_SIZE)
         raw.seek(0)
         encoding = sniff_stream_encoding(sample, ".csv", complete=len(sample) < SAMPLE_SIZE)
@@ -168,6 +178,60 @@ def csv_records(stream: IO[str]) -> Iterator[RawRecord]:
             position += 1
     except csv.Error as exc:
         raise ExtractError(f"not valid CSV (line {reader.line_num}): {exc}") from exc
+
+
+def _bounded(stream: IO[bytes], options: ExtractOptions, *, compressed: bool) -> io.BufferedReader:
+    """``stream`` read through :class:`_LimitedReader`, buffered for line reading."""
+    total = options.max_decompressed_bytes if compressed else None
+    return io.BufferedReader(_LimitedReader(stream, options.max_record_bytes, total))
+
+
+class _LimitedReader(io.RawIOBase):
+    """Passes a stream through, refusing an over-long line or too much data in all.
+
+    Reading a line buffers all of it, so one 300 MB line (a few hundred KB
+    gzipped) would take 300 MB of memory and more to parse: a line is cut at
+    ``max_line`` bytes instead, and a compressed file at ``max_total`` bytes
+    decompressed. Either is an ExtractError for the file, raised before the
+    bytes past the limit are handed on.
+    """
+
+    def __init__(self, stream: IO[bytes], max_line: int, max_total: int | None) -> None:
+        self._stream = stream
+        self._max_line = max_line
+        self._max_total = max_total
+        self._line = 0  # bytes since the last newline
+        self._total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True  # only back to the start, after the encoding sniff
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if (offset, whence) != (0, io.SEEK_SET):
+            raise io.UnsupportedOperation("only a seek to the start")
+        self._stream.seek(0)
+        self._line = self._total = 0
+        return 0
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        self._total += len(data)
+        if self._max_total is not None and self._total > self._max_total:
+            raise ExtractError(
+                f"decompresses to more than {self._max_total:,} bytes (SEARCHAPP_MAX_FILE_BYTES)"
+            )
+        lines = data.split(b"\n")
+        longest = max([self._line + len(lines[0]), *(len(line) for line in lines[1:])])
+        self._line = len(lines[-1]) if len(lines) > 1 else self._line + len(data)
+        if longest > self._max_line:
+            raise ExtractError(
+                f"a line is longer than {self._max_line:,} bytes (SEARCHAPP_MAX_RECORD_BYTES)"
+            )
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _records_inside(value: dict[str, Any], options: ExtractOptions) -> Any:

@@ -62,6 +62,8 @@ _OPEN_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 # What Pillow raises for a damaged file while reading headers or pixels.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
 _WHITE = (255, 255, 255, 255)
+# Pixels converted at once from a high-depth picture (see _high_depth_to_rgb).
+_STRIP_PIXELS = 1 << 20
 
 _log = logging.getLogger("searchapp.extract")
 
@@ -87,17 +89,22 @@ class ImageLoader:
     """Decodes image bytes into :class:`LoadedImage`; safe to share between threads.
 
     ``max_pixels`` bounds width x height. Pillow's own decompression-bomb
-    guard is kept and set to the same limit. Pillow's limit is process-wide
-    (``PIL.Image.MAX_IMAGE_PIXELS``), so a loader sets it when built, and
-    turns Pillow's warning between one and two times the limit into the
-    refusal it stands for.
+    guard is kept as a second line. Pillow's limit is process-wide
+    (``PIL.Image.MAX_IMAGE_PIXELS``) and loaders with different limits share a
+    process (the server's query images and thumbnails), so a loader only
+    raises it to its own limit, never lowers it: each loader's own check, made
+    from the header before decoding, is the one that refuses. Pillow's warning
+    between one and two times its limit becomes the refusal it stands for.
+    ``setting`` names the variable that sets the limit, for the message.
     """
 
-    def __init__(self, max_pixels: int) -> None:
+    def __init__(self, max_pixels: int, setting: str = "SEARCHAPP_IMAGE_MAX_PIXELS") -> None:
         from PIL import Image
 
         self.max_pixels = max_pixels
-        Image.MAX_IMAGE_PIXELS = max_pixels
+        self._setting = setting
+        if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+            Image.MAX_IMAGE_PIXELS = max_pixels
         warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
     def load(self, data: bytes, *, min_side: int | None = None) -> LoadedImage:
@@ -150,8 +157,7 @@ class ImageLoader:
 
     def _too_large(self, detail: str) -> str:
         return (
-            f"image too large: {detail}; the limit is {self.max_pixels:,} pixels "
-            "(raise SEARCHAPP_IMAGE_MAX_PIXELS to ingest it)"
+            f"image too large: {detail}; the limit is {self.max_pixels:,} pixels ({self._setting})"
         )
 
 
@@ -185,21 +191,34 @@ def to_rgb(image: Image.Image) -> Image.Image:
 def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
     from PIL import Image
 
-    values = np.asarray(image, dtype=np.float64)
-    if image.mode.startswith("I;16"):
-        low, high = 0.0, 65535.0
-    elif image.mode == "F" and values.size and values.min() >= 0.0 and values.max() <= 1.0:
-        low, high = 0.0, 1.0
-    elif image.mode == "I" and values.size and values.min() >= 0.0 and values.max() <= 255.0:
-        low, high = 0.0, 255.0
-    elif image.mode == "I" and values.size and values.min() >= 0.0 and values.max() <= 65535.0:
-        low, high = 0.0, 65535.0  # how Pillow used to open 16-bit PNGs
-    else:  # other ranges (scientific data): stretch what is there
-        low = float(values.min()) if values.size else 0.0
-        high = float(values.max()) if values.size else 1.0
+    width, height = image.size
+    low, high = _value_range(image)
     scale = 255.0 / max(high - low, 1e-12)
-    pixels = np.clip(np.rint((values - low) * scale), 0, 255).astype(np.uint8)
+    # A strip of rows at a time: a float64 copy of a whole 16-bit picture is
+    # four times its size (a 40 MP one: 320 MB), a strip about 8 MB.
+    pixels = np.empty((height, width), dtype=np.uint8)
+    rows = max(1, _STRIP_PIXELS // max(width, 1))
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        values = np.asarray(image.crop((0, top, width, bottom)), dtype=np.float64)
+        pixels[top:bottom] = np.clip(np.rint((values - low) * scale), 0, 255)
     return Image.fromarray(pixels, mode="L").convert("RGB")
+
+
+def _value_range(image: Image.Image) -> tuple[float, float]:
+    """The values that map to black and white (Pillow's extrema: no copy of the pixels)."""
+    if image.mode.startswith("I;16"):
+        return 0.0, 65535.0
+    if not image.width or not image.height:
+        return 0.0, 1.0
+    least, most = (float(v) for v in image.getextrema())
+    if image.mode == "F" and least >= 0.0 and most <= 1.0:
+        return 0.0, 1.0
+    if image.mode == "I" and least >= 0.0 and most <= 255.0:
+        return 0.0, 255.0
+    if image.mode == "I" and least >= 0.0 and most <= 65535.0:
+        return 0.0, 65535.0  # how Pillow used to open 16-bit PNGs
+    return least, most  # other ranges (scientific data): stretch what is there
 
 
 def _cmyk_to_rgb(image: Image.Image) -> Image.Image:

@@ -14,11 +14,18 @@ class ExtractOptions:
     ``None`` means "detect": the text field is the first present of
     ``text``, ``content``, ``body``, ``abstract``; the title field ``title``
     or ``name``; the id field ``_id`` or ``id`` (else the record's position).
+
+    Limits (ingest sets them from the settings): ``max_record_bytes`` is the
+    longest line of a .jsonl or .csv and the largest .json (read whole);
+    ``max_decompressed_bytes`` the most a .gz file may decompress to. A file
+    over either is an ExtractError naming the limit; memory stays bounded by it.
     """
 
     text_field: str | None = None
     title_field: str | None = None
     id_field: str | None = None
+    max_record_bytes: int = 64 * 1024 * 1024
+    max_decompressed_bytes: int = 1 << 30
 
 
 @dataclass(frozen=True)

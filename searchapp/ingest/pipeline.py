@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from searchapp.errors import ExtractError, FileSkipped
+from searchapp.ingest.deadline import within
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.manifest import WrittenRow
 from searchapp.ingest.reuse import input_key
@@ -111,12 +112,14 @@ class TextIngestRun:
         versions: Versions | None = None,
         read_workers: int = 1,
         write_ahead: int = 1,
+        read_timeout: float | None = None,
     ) -> None:
         """Without ``versions`` (a re-index into new collections), the store itself is
         asked whether a file's content is there. ``read_workers`` threads prepare
         files ahead of the model (0: in the calling thread); ``write_ahead``
         batches may be written in the background while the next is embedded (0:
-        each batch is written before the next is embedded)."""
+        each batch is written before the next is embedded). Reading one file
+        taking longer than ``read_timeout`` seconds fails it (deadline.py)."""
         self._space = space
         self._versions = versions
         self._collection = collection
@@ -127,6 +130,7 @@ class TextIngestRun:
         self._progress = progress or _Silent()
         self._read_workers = read_workers
         self._write_ahead = write_ahead
+        self._read_timeout = read_timeout
         self.summary = IngestSummary()
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
@@ -161,7 +165,11 @@ class TextIngestRun:
             self.hashes[found.path] = sha256
             if not self._force and self._unchanged(found, sha256):
                 return FileResult(found.path, Outcome.UNCHANGED, size=found.size)
-            prepared = self._preparer.prepare(found, sha256)
+            prepared = within(
+                self._read_timeout,
+                lambda: self._preparer.prepare(found, sha256),
+                name=found.path.name,
+            )
             # The hash and the text came from two reads: both must be of one version.
             check_still(found)
         except FileSkipped as exc:

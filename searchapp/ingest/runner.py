@@ -10,6 +10,7 @@ it rebuilds (:class:`Targets`); the passes for other spaces do not run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from searchapp.embed.clip import Clip
 from searchapp.errors import ModelUnavailableError
 from searchapp.extract import ExtractOptions
 from searchapp.extract.images import ImageLoader
-from searchapp.ingest.discover import FoundFile, discover
+from searchapp.ingest.discover import OUTSIDE_ROOTS, FoundFile, discover
 from searchapp.ingest.images import ImageIngestRun
 from searchapp.ingest.kinds import ImageFile, SortedFiles, sort_files
 from searchapp.ingest.pipeline import KeyedEmbedFn, Progress, TextIngestRun
@@ -77,8 +78,13 @@ class Scan:
         return Scan(share_of(self.files, self.roots, shard), self.roots)
 
 
-def scan(paths: Sequence[Path]) -> Scan:
-    return Scan(list(discover(paths)), [Path(os.path.abspath(p)) for p in paths])
+def scan(
+    paths: Sequence[Path], *, roots: Sequence[Path] | None = None, follow_outside: bool = False
+) -> Scan:
+    """The files under ``paths``; symlinks out of ``roots`` (default: ``paths``) are
+    reported unread unless ``follow_outside`` (SEARCHAPP_FOLLOW_SYMLINKS_OUTSIDE)."""
+    files = discover(paths, roots=roots, follow_outside=follow_outside)
+    return Scan(list(files), [Path(os.path.abspath(p)) for p in paths])
 
 
 def ingest(
@@ -110,7 +116,11 @@ def ingest(
     no picture; a rebuild of the CLIP spaces writes no MiniLM vectors).
     """
     settings = app.settings
-    options = options or ExtractOptions()
+    options = dataclasses.replace(
+        options or ExtractOptions(),
+        max_record_bytes=settings.max_record_bytes,
+        max_decompressed_bytes=settings.max_file_bytes,
+    )
     roots = [Path(os.path.abspath(root)) for root in roots]
     if shard is not None:
         files = share_of(files, roots, shard)
@@ -260,6 +270,7 @@ class _Run:
                 versions=versions,
                 read_workers=self._settings.ingest_read_workers,
                 write_ahead=self._settings.ingest_write_ahead,
+                read_timeout=self._settings.extract_timeout_seconds,
             )
             result = run.run(documents)
             summary.rows_written[document_pass.space] += result.chunks
@@ -332,7 +343,9 @@ def _screen(files: Sequence[FoundFile], max_bytes: int) -> tuple[list[FileResult
     readable: list[FoundFile] = []
     for found in files:
         if found.problem:
-            screened.append(FileResult(found.path, Outcome.FAILED, found.problem))
+            # Left out on purpose (a symlink out of the roots) is a skip, not a failure.
+            outcome = Outcome.SKIPPED if found.problem == OUTSIDE_ROOTS else Outcome.FAILED
+            screened.append(FileResult(found.path, outcome, found.problem))
         elif found.size > max_bytes:
             screened.append(
                 FileResult(

@@ -1,7 +1,8 @@
 """The CLIP search directions: text -> image, image -> image and image -> text.
 
-A query image is given as bytes (an upload, a local file) or as the id of an
-ingested image ("more like this"); its stored vector is then reused, and the
+A query image is given as bytes (an upload, a local file), already decoded
+(:meth:`CrossModalSearch.load_query_image`, for a caller that also shows it),
+or as the id of an ingested image ("more like this"); its stored vector is then reused, and the
 image itself (with its caption) is left out of the hits.
 
 Queries are embedded by the CLIP model the searched collection *records*, not
@@ -24,14 +25,12 @@ from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.embed.clip import Clip
 from searchapp.errors import (
-    ExtractError,
-    FileSkipped,
     InvalidQueryError,
     ModelMismatchError,
     ModelUnavailableError,
     NotFoundError,
 )
-from searchapp.extract.images import ImageLoader
+from searchapp.extract.images import LoadedImage
 from searchapp.search.hits import (
     IMAGE_FIELDS,
     MAX_FETCH,
@@ -41,14 +40,14 @@ from searchapp.search.hits import (
     image_hit,
     text_hit,
 )
+from searchapp.search.query_images import MAX_QUERY_IMAGE_BYTES, QueryImages
 from searchapp.search.request import Mode, SearchRequest
 from searchapp.search.results import Hit, SearchResult, Stopwatch, elapsed_ms
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, Store
 from searchapp.store.collection import VectorCollection
 from searchapp.store.filters import all_of, not_equals
 
-#: Largest query image accepted, in bytes (uploads are untrusted).
-MAX_QUERY_IMAGE_BYTES = 32 * 1024 * 1024
+__all__ = ["MAX_QUERY_IMAGE_BYTES", "CrossModalSearch", "is_item_id"]
 _ITEM_ID = re.compile(r"[0-9a-f]{32}")
 _NOTHING_YET = {
     Mode.TEXT_TO_IMAGE: "no images have been ingested yet: run `searchapp ingest PATH`",
@@ -71,9 +70,18 @@ class CrossModalSearch:
         self._embedders = embedders
 
     @cached_property
-    def _loader(self) -> ImageLoader:
-        # Built on the first image query: it sets Pillow's (process-wide) pixel limit.
-        return ImageLoader(self._settings.image_max_pixels)
+    def _query_images(self) -> QueryImages:
+        return QueryImages(self._settings)
+
+    def load_query_image(self, data: bytes) -> LoadedImage:
+        """Decode a query image as a search decodes it (InvalidQueryError if unusable).
+
+        A caller that also shows the picture (the page's preview) decodes it
+        once, here, and passes the result as the request's ``image``. It is
+        decoded for the configured CLIP model's input side, as ingest decodes.
+        """
+        side = self._embedders.clip().input_side if self._settings.image_jpeg_scaling else None
+        return self._query_images.load(data, min_side=side)
 
     def text_to_image(self, query: str, request: SearchRequest) -> SearchResult:
         """Images that look like what ``query`` says (CLIP text tower -> image vectors).
@@ -237,17 +245,13 @@ class CrossModalSearch:
             "`searchapp reindex --space clip --clip-...`"
         )
 
-    def _embed_query_image(self, clip: Clip, data: bytes) -> np.ndarray:
-        if len(data) > MAX_QUERY_IMAGE_BYTES:
-            raise InvalidQueryError(
-                f"the query image is larger than {MAX_QUERY_IMAGE_BYTES // (1024 * 1024)} MiB"
-            )
-        try:
+    def _embed_query_image(self, clip: Clip, image: bytes | LoadedImage) -> np.ndarray:
+        if isinstance(image, LoadedImage):
+            picture = image
+        else:
             # Decoded as ingest decodes pictures, so a stored photo finds itself.
             side = clip.input_side if self._settings.image_jpeg_scaling else None
-            picture = self._loader.load(data, min_side=side)
-        except (FileSkipped, ExtractError) as exc:
-            raise InvalidQueryError(f"the query image cannot be used: {exc}") from exc
+            picture = self._query_images.load(image, min_side=side)
         return clip.image.embed([clip.preprocess(picture.image)])[0]
 
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
+from searchapp.errors import InvalidQueryError
 from searchapp.search.filters import SearchFilters
+
+if TYPE_CHECKING:
+    from searchapp.extract.images import LoadedImage
+
+MAX_K = 100
 
 
 class Mode(StrEnum):
@@ -30,17 +37,37 @@ class SearchRequest:
     """A query and how to run it.
 
     Text modes take ``text``; image modes take ``image`` (the bytes of an
-    uploaded or local image) or ``item_id`` (an ingested item, "more like this").
+    uploaded or local image, or the picture decoded from them by
+    ``SearchService.load_query_image``) or ``item_id`` (an ingested item, "more like this").
     ``retrieval`` (text mode) and ``min_relevance`` (the relevance floor, 0
     turns it off) default to the settings when None.
     """
 
     mode: Mode = Mode.TEXT
     text: str | None = None
-    image: bytes | None = None
+    image: bytes | LoadedImage | None = None
     item_id: str | None = None
     k: int = 10
     offset: int = 0
     filters: SearchFilters = field(default_factory=SearchFilters)
     retrieval: Retrieval | None = None
     min_relevance: float | None = None
+
+
+def check_page(k: int, offset: int, window: int) -> None:
+    """Refuse a page the service should not fetch: ``k`` out of range, or a page
+    deeper than ``window`` (SEARCHAPP_MAX_RESULT_WINDOW).
+
+    A deep page costs as much as every page before it (the store returns
+    ``offset + k`` hits, each gets a snippet), so, as Elasticsearch's
+    ``max_result_window``, depth is capped where the parameters are checked.
+    """
+    if not 1 <= k <= MAX_K:
+        raise InvalidQueryError(f"k must be between 1 and {MAX_K}, not {k}")
+    if offset < 0:
+        raise InvalidQueryError(f"offset must not be negative, not {offset}")
+    if offset + k > window:
+        raise InvalidQueryError(
+            f"offset + k must be at most {window:,} (SEARCHAPP_MAX_RESULT_WINDOW); "
+            "narrow the search with a filter instead of paging this deep"
+        )

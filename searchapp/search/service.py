@@ -17,17 +17,17 @@ from searchapp.errors import (
     ModelMismatchError,
     ModelUnavailableError,
 )
+from searchapp.extract.images import LoadedImage
 from searchapp.search.cross_modal import CrossModalSearch, is_item_id
 from searchapp.search.filters import SearchFilters
 from searchapp.search.floor import RelevanceFloor
 from searchapp.search.hits import TEXT_FIELDS, best_per_document, chunks_to_fetch, text_hit
-from searchapp.search.request import Mode, Retrieval, SearchRequest
+from searchapp.search.request import Mode, Retrieval, SearchRequest, check_page
 from searchapp.search.results import SearchResult, Stopwatch, elapsed_ms
 from searchapp.search.retrieval import TextQuery, keyword_unavailable, retrieve, similarity
 from searchapp.search.similar import similar_chunks
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC, Store, VectorCollection
 
-MAX_K = 100
 MAX_QUERY_CHARS = 2000
 
 
@@ -80,6 +80,10 @@ class SearchService:
             f"{recorded.model_id} so ingest uses it too."
         )
 
+    def load_query_image(self, data: bytes) -> LoadedImage:
+        """A query image decoded as a search decodes it, for a caller that also shows it."""
+        return self._cross_modal.load_query_image(data)
+
     def search(self, request: SearchRequest) -> SearchResult:
         """Run ``request`` in its mode."""
         if request.mode is Mode.TEXT:
@@ -94,10 +98,10 @@ class SearchService:
                 min_relevance=request.min_relevance,
             )
         if request.mode is Mode.TEXT_TO_IMAGE:
-            _check_page(request.k, request.offset)
+            check_page(request.k, request.offset, self._settings.max_result_window)
             return self._cross_modal.text_to_image(_check_query(request.text or ""), request)
         if request.mode in (Mode.IMAGE, Mode.IMAGE_TO_TEXT):
-            _check_page(request.k, request.offset)
+            check_page(request.k, request.offset, self._settings.max_result_window)
             return self._cross_modal.from_image(request)
         raise InvalidQueryError(f"search mode {request.mode.value!r} is not available")
 
@@ -120,7 +124,7 @@ class SearchService:
         embeds all its queries in batches: one at a time is many times slower).
         """
         query = _check_query(query)
-        _check_page(k, offset)
+        check_page(k, offset, self._settings.max_result_window)
         chosen = _retrieval(retrieval or self._settings.retrieval)
         self.floor.threshold(f"text-{chosen.value}", min_relevance)  # checked before any work
         expression = (filters or SearchFilters()).expression()
@@ -201,7 +205,7 @@ class SearchService:
             raise InvalidQueryError(
                 f"{item_id!r} is not an item id (32 lower-case hex digits, as in search hits)"
             )
-        _check_page(k, offset)
+        check_page(k, offset, self._settings.max_result_window)
         filters = filters or SearchFilters()
         filters.expression()  # checked before any work
         started = time.perf_counter()
@@ -243,10 +247,3 @@ def _retrieval(value: Retrieval | str) -> Retrieval:
     except ValueError:
         known = ", ".join(r.value for r in Retrieval)
         raise InvalidQueryError(f"unknown retrieval {value!r}: use one of {known}") from None
-
-
-def _check_page(k: int, offset: int) -> None:
-    if not 1 <= k <= MAX_K:
-        raise InvalidQueryError(f"k must be between 1 and {MAX_K}, not {k}")
-    if offset < 0:
-        raise InvalidQueryError(f"offset must not be negative, not {offset}")

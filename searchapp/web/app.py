@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from searchapp.app import App
 from searchapp.config import get_settings
@@ -30,6 +31,7 @@ from searchapp.errors import (
     ModelUnavailableError,
     NotFoundError,
     QueueUnavailableError,
+    RateLimitedError,
     SearchappError,
     StoreError,
     StoreUnavailableError,
@@ -38,6 +40,7 @@ from searchapp.errors import (
 )
 from searchapp.web.api.ingest import INGEST_PATH
 from searchapp.web.limits import BodyLimit
+from searchapp.web.rate_limit import retry_after_header
 
 log = logging.getLogger("searchapp.web")
 
@@ -52,6 +55,7 @@ _STATUS: list[tuple[type[SearchappError], int]] = [
     (UploadTooLargeError, 413),
     (UnsupportedUploadError, 415),
     (QueueUnavailableError, 503),
+    (RateLimitedError, 429),
     (FileAccessDenied, 403),
     # An ingested image that no longer decodes (its thumbnail cannot be made).
     (ExtractError, 422),
@@ -68,6 +72,13 @@ _STATUS: list[tuple[type[SearchappError], int]] = [
 
 def status_for(error: SearchappError) -> int:
     return next(status for kind, status in _STATUS if isinstance(error, kind))
+
+
+def error_headers(error: SearchappError) -> dict[str, str]:
+    """Headers an error's answer carries: when to retry, for a rate limit."""
+    if isinstance(error, RateLimitedError):
+        return {"Retry-After": retry_after_header(error.retry_after)}
+    return {}
 
 
 def _warm_up(app: App) -> None:
@@ -102,7 +113,8 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
             if owned:
                 await run_in_threadpool(current.close)
 
-    upload_limit = (app.settings if app is not None else get_settings()).max_upload_bytes
+    settings = app.settings if app is not None else get_settings()
+    upload_limit = settings.max_upload_bytes
     web = FastAPI(
         title="searchapp",
         summary="Semantic search over your own documents and images, on Milvus.",
@@ -111,16 +123,29 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
     )
     # Bodies are refused (413) once over the limit, as they arrive; the upload
     # route checks the file itself against the exact limit. The ingest upload
-    # streams its parts and limits each file itself (receive_files).
+    # streams its parts and limits each file itself (receive_files). A body that
+    # stalls is cut (408), so a slow client cannot hold a request for ever.
     web.add_middleware(
-        BodyLimit, limit=upload_limit + _FORM_OVERHEAD, streamed=frozenset({INGEST_PATH})
+        BodyLimit,
+        limit=upload_limit + _FORM_OVERHEAD,
+        streamed=frozenset({INGEST_PATH}),
+        timeout=settings.body_timeout_seconds,
     )
     if app is not None:  # usable before the lifespan runs (TestClient without `with`)
         web.state.searchapp = app
 
+    @web.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # A client that leaves mid-request is no server error: no traceback. The
+        # answer goes nowhere (uvicorn drops it).
+        log.info("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
+
     @web.exception_handler(SearchappError)
     async def _searchapp_error(request: Request, exc: SearchappError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=status_for(exc), headers=error_headers(exc)
+        )
 
     from searchapp.web.api import api_router
     from searchapp.web.page import mount_static, page_router

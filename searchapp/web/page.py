@@ -32,9 +32,10 @@ from searchapp.errors import InvalidQueryError, SearchappError
 from searchapp.search import SearchResult
 from searchapp.search.request import Mode, Retrieval
 from searchapp.web.app import status_for
-from searchapp.web.deps import AppDep, ThumbnailsDep
+from searchapp.web.deps import AppDep
 from searchapp.web.highlight import highlight
 from searchapp.web.params import SearchParams
+from searchapp.web.thumbnails import thumbnail_of
 from searchapp.web.uploads import read_bounded
 
 _HERE = Path(__file__).resolve().parent
@@ -161,7 +162,6 @@ def search_page(
 async def image_search_page(
     request: Request,
     app: AppDep,
-    thumbnails: ThumbnailsDep,
     params: Annotated[SearchParams, Depends()],
     image: Annotated[UploadFile, File(description="The query image.")],
     direction: Annotated[Mode, Form()] = Mode.IMAGE,
@@ -173,10 +173,11 @@ async def image_search_page(
     if not data:
         raise InvalidQueryError("choose an image file to search with")
     params = dataclasses.replace(params, mode=direction, offset=0)
-    # Encoding runs in the thread pool, like the sync routes: never on the event loop.
-    result = await run_in_threadpool(app.search.search, params.request(image=data))
-    # The search decoded it already, so this cannot fail on the image: show what was asked.
-    preview = await run_in_threadpool(thumbnails.of_bytes, data)
+    # Decoded once, for both the search and the preview. Decoding and encoding run
+    # in the thread pool, like the sync routes: never on the event loop.
+    picture = await run_in_threadpool(app.search.load_query_image, data)
+    result = await run_in_threadpool(app.search.search, params.request(image=picture))
+    preview = await run_in_threadpool(thumbnail_of, picture.image)
     view = dataclasses.replace(
         _base_view(request, params, mode=direction),
         uploaded=True,

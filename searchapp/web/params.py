@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Query
 
+from searchapp.errors import InvalidQueryError
 from searchapp.search import MAX_K, Mode, Retrieval, SearchFilters, SearchRequest
 
 
@@ -53,8 +54,8 @@ class SearchParams:
             media_types=tuple(v for v in self.media_type or () if v),
             folder=self.folder or None,
             extensions=tuple(v for v in self.ext or () if v),
-            modified_after=_timestamp(self.modified_after),
-            modified_before=_timestamp(self.modified_before),
+            modified_after=_timestamp("modified_after", self.modified_after),
+            modified_before=_timestamp("modified_before", self.modified_before),
         )
 
     def request(
@@ -73,6 +74,12 @@ class SearchParams:
         )
 
 
-def _timestamp(value: datetime | None) -> float | None:
+def _timestamp(name: str, value: datetime | None) -> float | None:
     # A date-time without a zone means the server's local time, as file times do.
-    return None if value is None else value.timestamp()
+    if value is None:
+        return None
+    try:
+        return value.timestamp()
+    except (ValueError, OverflowError, OSError) as exc:
+        # Year 1 in local time falls before year 1 in UTC ("year 0 is out of range").
+        raise InvalidQueryError(f"{name} is out of range ({value.isoformat()}): {exc}") from None

@@ -17,11 +17,15 @@ import os
 import tempfile
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from searchapp.config import Settings
 from searchapp.extract.images import ImageLoader
 from searchapp.search.items import StoredItem
 from searchapp.web.files import ServedFile
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: Longest side of a thumbnail, in pixels: two columns of a phone, a tile of the grid.
 THUMBNAIL_SIZE = 320
@@ -57,20 +61,22 @@ class Thumbnails:
                 old.unlink(missing_ok=True)
         return target
 
-    def of_bytes(self, data: bytes) -> bytes:
-        """A thumbnail of image bytes that are not an item (an uploaded query image)."""
-        return render(data, self._loader)
-
 
 def render(data: bytes, loader: ImageLoader) -> bytes:
     """A JPEG of at most THUMBNAIL_SIZE pixels a side, upright, from image bytes.
 
     Raises FileSkipped (too large) or ExtractError (not an image, corrupt).
     """
+    # A JPEG may decode at a fraction of its size: the thumbnail needs no more.
+    return thumbnail_of(loader.load(data, min_side=THUMBNAIL_SIZE).image)
+
+
+def thumbnail_of(picture: Image.Image) -> bytes:
+    """A JPEG of at most THUMBNAIL_SIZE pixels a side of a decoded picture (a query
+    image the search decoded already: it is not decoded twice)."""
     from PIL import Image
 
-    # A JPEG may decode at a fraction of its size: the thumbnail needs no more.
-    picture = loader.load(data, min_side=THUMBNAIL_SIZE).image
+    picture = picture.copy()  # thumbnail() shrinks in place; the caller's picture stays
     picture.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=_QUALITY, optimize=True)

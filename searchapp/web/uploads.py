@@ -14,7 +14,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from searchapp.errors import InvalidUploadError, UnsupportedUploadError, UploadTooLargeError
-from searchapp.worker.uploads import MAX_FILES, StoredUpload, UploadWriter
+from searchapp.worker.uploads import StoredUpload, UploadWriter
 
 FIELD = "files"
 _READ_CHUNK = 256 * 1024
@@ -23,7 +23,7 @@ _PART_OVERHEAD = 16 * 1024
 
 
 async def receive_files(
-    request: Request, writer: UploadWriter, max_bytes: int
+    request: Request, writer: UploadWriter, max_bytes: int, max_files: int
 ) -> list[StoredUpload]:
     """Stream the request's ``files`` parts into ``writer``; the written files, committed.
 
@@ -32,10 +32,10 @@ async def receive_files(
     """
     boundary = _boundary(request.headers.get("content-type", ""))
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FILES * (max_bytes + _PART_OVERHEAD):
+    if declared.isdigit() and int(declared) > max_files * (max_bytes + _PART_OVERHEAD):
         raise UploadTooLargeError(
-            f"the request is larger than {MAX_FILES} files of the limit of {max_bytes} bytes "
-            "(SEARCHAPP_MAX_UPLOAD_BYTES)"
+            f"the request is larger than {max_files} files of the limit of {max_bytes} bytes "
+            "(SEARCHAPP_MAX_UPLOAD_FILES, SEARCHAPP_MAX_UPLOAD_BYTES)"
         )
     parts = _Parts(writer)
     parser = MultipartParser(boundary, parts.callbacks())

@@ -44,8 +44,16 @@ class SyncResult:
     notices: list[str] = field(default_factory=list)  # run-wide: "images skipped: no CLIP"
 
 
-def sync_paths(app: App, paths: Sequence[Path], progress: Progress | None = None) -> SyncResult:
+def sync_paths(
+    app: App,
+    paths: Sequence[Path],
+    progress: Progress | None = None,
+    roots: Sequence[Path] = (),
+) -> SyncResult:
     """Ingest the paths that are files and remove the rows of those that are gone.
+
+    A symlink pointing outside ``roots`` (the watched folders) is reported
+    and not read, unless SEARCHAPP_FOLLOW_SYMLINKS_OUTSIDE.
 
     Raises the ingest layer's SearchappError when the run as a whole cannot go
     on (store unreachable, model mismatch); a bad file is a failed result.
@@ -57,7 +65,11 @@ def sync_paths(app: App, paths: Sequence[Path], progress: Progress | None = None
     # the image, and a sidecar never goes in without its image (or it would be
     # read as a document).
     related = [image for p in paths for image in _images_captioned_by(p)]
-    found = _scan([*present, *(i for i in related if i not in present)])
+    found = _scan(
+        [*present, *(i for i in related if i not in present)],
+        roots,
+        app.settings.follow_symlinks_outside,
+    )
     if gone:
         remove(app, gone)
         result.paths.update({p: PathResult(REMOVED) for p in gone})
@@ -88,13 +100,14 @@ def record_roots(app: App, roots: Sequence[Path]) -> None:
     _record_roots(app.settings.state_dir, roots)
 
 
-def _scan(paths: Sequence[Path]) -> list[FoundFile]:
+def _scan(paths: Sequence[Path], roots: Sequence[Path], follow_outside: bool) -> list[FoundFile]:
     found: list[FoundFile] = []
     for path in paths:
         # One at a time: scan refuses a path that vanished since the listing, and
         # the caller counts a path left out here as removed.
         try:
-            found.extend(scan([path]).files)
+            # A symlink is checked against every watched folder, not just its own.
+            found.extend(scan([path], roots=roots or None, follow_outside=follow_outside).files)
         except SearchappError:
             continue
     return found

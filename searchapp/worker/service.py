@@ -165,7 +165,12 @@ class Worker:
             return
         self._current.start([job.path for job in jobs])
         try:
-            result = sync_paths(self._app, [job.path for job in jobs], progress=self._current)
+            result = sync_paths(
+                self._app,
+                [job.path for job in jobs],
+                progress=self._current,
+                roots=self._options.roots,
+            )
         except SearchappError as exc:
             # The run as a whole failed: the files are not at fault.
             self._backoff = min(max(self._backoff * 2, 1.0), _MAX_BACKOFF)

@@ -26,6 +26,7 @@ from searchapp.errors import (
     InvalidUploadError,
     QueueUnavailableError,
     UnsupportedUploadError,
+    UploadQuotaError,
     UploadTooLargeError,
 )
 from searchapp.extract import TEXT_EXTENSIONS, file_type, is_text_file
@@ -33,7 +34,7 @@ from searchapp.extract.images import IMAGE_EXTENSIONS, is_image_file
 
 T = TypeVar("T")
 
-MAX_FILES = 100
+MAX_FILES = 100  # the default of SEARCHAPP_MAX_UPLOAD_FILES
 _TEMP_PREFIX = ".upload-"
 # Temporaries older than this belong to requests that died.
 _STALE_TEMP_SECONDS = 3600.0
@@ -67,23 +68,43 @@ class _Open:
 
 
 class UploadWriter:
-    """The files of one request, streamed to disk and checked as they come."""
+    """The files of one request, streamed to disk and checked as they come.
 
-    def __init__(self, root: Path, request_id: str, max_bytes: int) -> None:
+    ``max_files`` bounds the files of the request; ``quota`` the bytes the
+    uploads folder may hold, this request included (uploads running at the
+    same moment each see the folder as it was when they started, so together
+    they may pass it by what they carry).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        request_id: str,
+        max_bytes: int,
+        *,
+        max_files: int = MAX_FILES,
+        quota: int | None = None,
+    ) -> None:
         self.root = root
         self.request_id = request_id
         self._max_bytes = max_bytes
+        self._max_files = max_files
         self._current: _Open | None = None
         self._written: list[_Open] = []
         self._guard(lambda: root.mkdir(parents=True, exist_ok=True))
         _remove_stale_temporaries(root)
+        self._room = None if quota is None else quota - self._guard(lambda: _folder_bytes(root))
+        self._received = 0
 
     def begin(self, original_name: str) -> None:
         """Start the next file; refuses a name whose type ingest does not read."""
         if self._current is not None:
             raise InvalidUploadError("a file started before the previous one ended")
-        if len(self._written) >= MAX_FILES:
-            raise InvalidUploadError(f"too many files in one request (at most {MAX_FILES})")
+        if len(self._written) >= self._max_files:
+            raise InvalidUploadError(
+                f"too many files in one request (at most {self._max_files}, "
+                "SEARCHAPP_MAX_UPLOAD_FILES)"
+            )
         base = re.split(r"[/\\]", original_name)[-1].strip()
         if not base:
             raise InvalidUploadError("a file was sent without a file name")
@@ -103,6 +124,13 @@ class UploadWriter:
     def write(self, data: bytes) -> None:
         current = self._require_current()
         current.size += len(data)
+        self._received += len(data)
+        if self._room is not None and self._received > self._room:
+            raise UploadQuotaError(
+                "the uploads folder is full: it may hold "
+                "SEARCHAPP_UPLOADS_QUOTA_BYTES, and this upload would pass that; "
+                "remove ingested uploads, or raise the quota"
+            )
         if current.size > self._max_bytes:
             raise UploadTooLargeError(
                 f"{current.original_name!r} is larger than the limit of "
@@ -174,6 +202,18 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _folder_bytes(root: Path) -> int:
+    """What the uploads folder holds now, in bytes (its files, at any depth)."""
+    total = 0
+    for folder, _, names in os.walk(root):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                continue  # removed while we looked
+    return total
 
 
 def _remove_stale_temporaries(root: Path) -> None:

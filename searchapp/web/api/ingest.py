@@ -8,6 +8,7 @@ worker runs). The worker, not this process, reads and embeds the files.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,8 +16,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from searchapp.errors import NotFoundError
+from searchapp.errors import NotFoundError, RateLimitedError
 from searchapp.web.deps import AppDep
+from searchapp.web.rate_limit import RateLimiter
 from searchapp.web.uploads import FIELD, receive_files
 from searchapp.worker.queue import JobQueue
 from searchapp.worker.status import Snapshot, StatusBoard
@@ -116,6 +118,25 @@ def _queue(request: Request, app: AppDep) -> JobQueue:
     return queue
 
 
+def _rate_limit(request: Request, app: AppDep) -> None:
+    """Refuse (429) a client past SEARCHAPP_UPLOAD_RATE_PER_MINUTE, before any of its
+    body is read. Clients are told apart by address: behind a reverse proxy, all
+    are the proxy (limit there, or per proxy)."""
+    limiter = getattr(request.app.state, "upload_rate", None)
+    if limiter is None:
+        settings = app.settings
+        limiter = request.app.state.upload_rate = RateLimiter(
+            settings.upload_rate_per_minute, settings.upload_rate_burst
+        )
+    wait = limiter.take(request.client.host if request.client else "")
+    if wait > 0:
+        raise RateLimitedError(
+            f"too many uploads from this address (SEARCHAPP_UPLOAD_RATE_PER_MINUTE="
+            f"{app.settings.upload_rate_per_minute:g}); retry in {wait:.0f} s",
+            retry_after=wait,
+        )
+
+
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -155,8 +176,10 @@ def _error(description: str) -> dict[str, object]:
     response_model=IngestAccepted,
     openapi_extra=_UPLOAD_BODY,
     responses={
-        400: _error("no files, an empty file, or a malformed form"),
-        413: _error("a file is larger than SEARCHAPP_MAX_UPLOAD_BYTES"),
+        400: _error("no files, too many files, an empty file, or a malformed form"),
+        408: _error("the body stalled (SEARCHAPP_BODY_TIMEOUT_SECONDS)"),
+        413: _error("a file is over SEARCHAPP_MAX_UPLOAD_BYTES, or the uploads folder is full"),
+        429: _error("too many uploads from this address; see Retry-After"),
         415: _error("a file type ingest does not read, or not multipart/form-data"),
         503: _error("the upload could not be stored or queued"),
     },
@@ -170,10 +193,20 @@ async def upload(request: Request, app: AppDep) -> IngestAccepted:
     request. Nothing is ingested until `searchapp worker` runs.
     """
     settings = app.settings
+    _rate_limit(request, app)
     request_id = new_request_id()
     limit = settings.max_upload_bytes
-    writer = await run_in_threadpool(UploadWriter, settings.resolved_uploads_dir, request_id, limit)
-    stored = await receive_files(request, writer, limit)
+    writer = await run_in_threadpool(
+        functools.partial(
+            UploadWriter,
+            settings.resolved_uploads_dir,
+            request_id,
+            limit,
+            max_files=settings.max_upload_files,
+            quota=settings.uploads_quota_bytes,
+        )
+    )
+    stored = await receive_files(request, writer, limit, settings.max_upload_files)
     queue = _queue(request, app)
     try:
         await run_in_threadpool(
