@@ -10,6 +10,7 @@ closes the connection after about a second.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -159,6 +160,55 @@ def test_a_stalled_upload_body_is_cut_and_its_file_removed(
         answer = _response(sock)  # and then nothing more is sent
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert b"SEARCHAPP_BODY_TIMEOUT_SECONDS" in answer
+    assert list(uploads.iterdir()) == []
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_client_leaving_mid_upload_is_no_error(server: tuple[int, Settings]) -> None:
+    port, settings = server
+    records = _Records()
+    # uvicorn's loggers do not propagate to the root: listen on them, and on ours.
+    watched = [logging.getLogger(name) for name in ("uvicorn.error", "searchapp.web")]
+    for logger in watched:
+        logger.addHandler(records)
+    old_levels = [logger.level for logger in watched]
+    for logger in watched:
+        logger.setLevel(logging.INFO)
+    part = (
+        b"--XyZ\r\n"
+        b'Content-Disposition: form-data; name="files"; filename="gone.md"\r\n'
+        b"Content-Type: text/markdown\r\n\r\n# Gone\n\nThe client leaves.\n"
+    )
+    uploads = settings.resolved_uploads_dir
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(
+                b"POST /api/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: multipart/form-data; boundary=XyZ\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n" % (len(part), part)
+            )
+            _until(lambda: uploads.is_dir() and any(uploads.iterdir()), "the upload to start")
+        # The server notices the disconnect, removes the partial file and says so.
+        _until(
+            lambda: any(
+                "disconnected" in r.getMessage() or r.levelno >= logging.ERROR
+                for r in records.records
+            ),
+            "the disconnect to be logged",
+        )
+    finally:
+        for logger, level in zip(watched, old_levels, strict=True):
+            logger.removeHandler(records)
+            logger.setLevel(level)
+    assert [r.getMessage() for r in records.records if r.levelno >= logging.WARNING] == []
     assert list(uploads.iterdir()) == []
 
 
