@@ -2,7 +2,7 @@
 
 A query image comes from any client, so it is held to
 SEARCHAPP_QUERY_IMAGE_MAX_PIXELS (far below Pillow's own limit; checked from
-the header, before any pixel is decoded), and at most
+the header, before any pixel is decoded; SEARCHAPP_IMAGE_MAX_PIXELS when lower), and at most
 SEARCHAPP_IMAGE_DECODE_CONCURRENCY are decoded at once: each decode holds the
 whole picture in memory, so many at once could exhaust it. Further requests
 wait for a slot.
@@ -25,13 +25,17 @@ class QueryImages:
     """Decodes query images; safe to share between threads."""
 
     def __init__(self, settings: Settings) -> None:
-        self._max_pixels = settings.query_image_max_pixels
+        # A query is held to the ingest limit too, when that is the lower one.
+        self._max_pixels, self._setting = min(
+            (settings.query_image_max_pixels, "SEARCHAPP_QUERY_IMAGE_MAX_PIXELS"),
+            (settings.image_max_pixels, "SEARCHAPP_IMAGE_MAX_PIXELS"),
+        )
         self._slots = threading.BoundedSemaphore(settings.image_decode_concurrency)
 
     @cached_property
     def _loader(self) -> ImageLoader:
         # Built on the first query image (it may raise Pillow's process-wide limit).
-        return ImageLoader(self._max_pixels, "SEARCHAPP_QUERY_IMAGE_MAX_PIXELS")
+        return ImageLoader(self._max_pixels, self._setting)
 
     def load(self, data: bytes, *, min_side: int | None) -> LoadedImage:
         """The picture in ``data``, or InvalidQueryError saying why it cannot be used."""
