@@ -11,6 +11,8 @@ from __future__ import annotations
 import gzip
 import io
 import struct
+import threading
+import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
@@ -26,8 +28,9 @@ from searchapp.app import App
 from searchapp.cli import app as cli
 from searchapp.config import Settings
 from searchapp.embed import Embedders
-from searchapp.extract.images import to_rgb
+from searchapp.extract.images import ImageLoader, to_rgb
 from searchapp.ingest import Outcome, ingest, scan
+from searchapp.search.query_images import QueryImages
 from searchapp.web import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
@@ -248,8 +251,6 @@ def test_a_16_bit_picture_is_converted_without_a_wide_copy() -> None:
 def test_the_page_decodes_an_uploaded_image_once(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from searchapp.extract.images import ImageLoader
-
     calls = []
     load = ImageLoader.load
 
@@ -375,3 +376,35 @@ def test_uploads_are_rate_limited_per_client(settings: Settings, embedders: Embe
     # Another address has its own bucket.
     other = TestClient(client.app, client=("203.0.113.7", 50000))
     assert other.post("/api/ingest", files=[md("d.md")]).status_code == 202
+
+
+def test_query_image_decodes_are_bounded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    active, most, release = [0], [0], threading.Event()
+    lock = threading.Lock()
+
+    def slow_load(self: ImageLoader, data: bytes, **kwargs: object) -> None:
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        release.wait(60)
+        with lock:
+            active[0] -= 1
+
+    monkeypatch.setattr(ImageLoader, "load", slow_load)
+    images = QueryImages(
+        Settings(state_dir=tmp_path, image_decode_concurrency=2, lite_shared=False)
+    )
+    threads = [
+        threading.Thread(target=images.load, args=(b"x",), kwargs={"min_side": None})
+        for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while active[0] < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)  # room for a third decode to start if the bound did not hold
+    release.set()
+    for thread in threads:
+        thread.join(60)
+    assert most[0] == 2
