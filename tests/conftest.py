@@ -38,12 +38,28 @@ BACKENDS = [
 ]
 
 
+# TestClient sends "Host: testserver": every test's settings allow it (the default
+# answers loopback names only), unless a test names its allowed hosts itself.
+TEST_CLIENT_HOSTS = {"SEARCHAPP_ALLOWED_HOSTS": "testserver"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_client_host() -> Iterator[None]:
+    # Session-wide too, for the settings of session-scoped fixtures.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in TEST_CLIENT_HOSTS.items():
+            patch.setenv(name, value)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never read the developer's own SEARCHAPP_* variables or .env."""
     for name in list(os.environ):
         if name.startswith("SEARCHAPP_"):
             monkeypatch.delenv(name)
+    for name, value in TEST_CLIENT_HOSTS.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setitem(Settings.model_config, "env_file", None)
 
 

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from searchapp.app import App
 from searchapp.config import get_settings
 from searchapp.errors import (
+    AccessDenied,
     ExtractError,
     FeatureUnsupportedError,
     FileAccessDenied,
@@ -28,6 +29,7 @@ from searchapp.errors import (
     InvalidQueryError,
     ModelMismatchError,
     ModelUnavailableError,
+    NotAuthenticated,
     NotFoundError,
     QueueUnavailableError,
     SearchappError,
@@ -38,6 +40,7 @@ from searchapp.errors import (
 )
 from searchapp.web.api.ingest import INGEST_PATH
 from searchapp.web.limits import BodyLimit
+from searchapp.web.security import install_security
 
 log = logging.getLogger("searchapp.web")
 
@@ -47,6 +50,8 @@ _FORM_OVERHEAD = 64 * 1024
 # Each error the service can raise, and the status it answers with. The most
 # specific class wins (the list is searched in order).
 _STATUS: list[tuple[type[SearchappError], int]] = [
+    (NotAuthenticated, 401),
+    (AccessDenied, 403),
     (FileGoneError, 410),
     (NotFoundError, 404),
     (UploadTooLargeError, 413),
@@ -83,10 +88,14 @@ def _warm_up(app: App) -> None:
         log.warning("image search unavailable: %s", exc)
 
 
-def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
+def create_app(
+    app: App | None = None, *, warm: bool = True, bind_host: str | None = None
+) -> FastAPI:
     """The web application for ``app`` (a new ``App`` from the settings when None).
 
     ``warm=False`` skips the start-up loading (tests that check a cold start).
+    ``bind_host`` is the address serve listens on (None: a loopback address); with
+    SEARCHAPP_AUTH it decides who must log in (searchapp.auth.policy).
     """
     owned = app is None
 
@@ -102,7 +111,8 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
             if owned:
                 await run_in_threadpool(current.close)
 
-    upload_limit = (app.settings if app is not None else get_settings()).max_upload_bytes
+    settings = app.settings if app is not None else get_settings()
+    upload_limit = settings.max_upload_bytes
     web = FastAPI(
         title="searchapp",
         summary="Semantic search over your own documents and images, on Milvus.",
@@ -115,17 +125,23 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
     web.add_middleware(
         BodyLimit, limit=upload_limit + _FORM_OVERHEAD, streamed=frozenset({INGEST_PATH})
     )
+    install_security(web, settings, bind_host)
     if app is not None:  # usable before the lifespan runs (TestClient without `with`)
         web.state.searchapp = app
 
     @web.exception_handler(SearchappError)
     async def _searchapp_error(request: Request, exc: SearchappError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+        status = status_for(exc)
+        # 401 says how to authenticate (RFC 9110); the page's login is at /login.
+        headers = {"WWW-Authenticate": 'Bearer realm="searchapp"'} if status == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
     from searchapp.web.api import api_router
+    from searchapp.web.login import login_router
     from searchapp.web.page import mount_static, page_router
 
     web.include_router(api_router)
+    web.include_router(login_router)
     web.include_router(page_router)
     mount_static(web)
     return web
