@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from searchapp.app import App
-from searchapp.config import get_settings
+from searchapp.config import Settings, get_settings
 from searchapp.errors import (
     AccessDenied,
     ExtractError,
@@ -89,9 +89,14 @@ def _warm_up(app: App) -> None:
 
 
 def create_app(
-    app: App | None = None, *, warm: bool = True, bind_host: str | None = None
+    app: App | None = None,
+    *,
+    warm: bool = True,
+    bind_host: str | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
-    """The web application for ``app`` (a new ``App`` from the settings when None).
+    """The web application for ``app`` (a new ``App`` from ``settings``, or from the
+    environment's settings, when None).
 
     ``warm=False`` skips the start-up loading (tests that check a cold start).
     ``bind_host`` is the address serve listens on (None: a loopback address); with
@@ -101,7 +106,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(web: FastAPI) -> AsyncIterator[None]:
-        current = app or App()
+        current = app or App(settings)
         web.state.searchapp = current
         if warm:
             await run_in_threadpool(_warm_up, current)
@@ -111,7 +116,10 @@ def create_app(
             if owned:
                 await run_in_threadpool(current.close)
 
-    settings = app.settings if app is not None else get_settings()
+    if app is not None:
+        settings = app.settings
+    elif settings is None:
+        settings = get_settings()
     upload_limit = settings.max_upload_bytes
     web = FastAPI(
         title="searchapp",

@@ -119,7 +119,7 @@ def same_origin(sender: str, host_header: str | None) -> bool:
     if ":" in sender_host:
         sender_host = f"[{sender_host}]"
     default = 443 if parts.scheme == "https" else 80
-    request_port = host.port if host.port is not None else default
+    request_port = int(host.port) if host.port else default
     return sender_host == host.host.lower() and (port or default) == request_port
 
 
