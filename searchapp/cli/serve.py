@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -52,7 +54,23 @@ def serve_command(
         out.print(f"searchapp: http://{shown}:{port}/  (API docs: /docs)", markup=False)
         if login:
             out.print(login, markup=False)
+        # The login URL carries a token: uvicorn's access log must not keep it.
+        logging.getLogger("uvicorn.access").addFilter(MaskTokens())
         uvicorn.run(web, host=host, port=port, log_level=log_level)
+
+
+class MaskTokens(logging.Filter):
+    """Masks ``token=...`` in logged request paths (uvicorn's access log line)."""
+
+    _TOKEN = re.compile(r"(token=)[^&\s]+", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub(r"\1***", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
 
 
 def _login_address(settings: Settings, host: str, shown: str, port: int) -> str | None:

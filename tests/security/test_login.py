@@ -86,3 +86,22 @@ def test_login_never_redirects_off_site(web: Web, make_token: Callable[[Scope], 
             follow_redirects=False,
         )
         assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_access_log_never_keeps_a_login_token() -> None:
+    import logging
+
+    from searchapp.cli.serve import MaskTokens
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/login?token=sa_secret123&next=/", "1.1", 303),
+        None,
+    )
+    assert MaskTokens().filter(record)
+    assert "sa_secret123" not in record.getMessage()
+    assert "/login?token=***&next=/" in record.getMessage()
