@@ -10,6 +10,7 @@ compare what searchapp stores with open_clip's own outputs."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -275,5 +276,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         if value is None:
             continue
         secret = getattr(value, "get_secret_value", None)
+        if isinstance(value, list):  # list settings read a JSON list
+            env[f"SEARCHAPP_{name.upper()}"] = json.dumps([str(item) for item in value])
+            continue
         env[f"SEARCHAPP_{name.upper()}"] = str(secret() if secret else value)
     return env
