@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,6 +11,7 @@ from searchapp.app import App
 from searchapp.auth import Principal, Scope
 from searchapp.search import SearchService
 from searchapp.search.items import ItemLookup
+from searchapp.web.params import SearchParams
 from searchapp.web.security import Caller, require, require_uploads
 from searchapp.web.thumbnails import Thumbnails
 from searchapp.web.visibility import SourceNames
@@ -57,3 +59,15 @@ def get_sources(request: Request, principal: Caller) -> SourceNames:
 
 
 SourcesDep = Annotated[SourceNames, Depends(get_sources)]
+
+
+def get_search_params(
+    params: Annotated[SearchParams, Depends()], sources: SourcesDep
+) -> SearchParams:
+    """The query string's search options; a folder filter may be written as the caller
+    sees paths (root name + relative path)."""
+    folder = sources.folder_on_server(params.folder)
+    return params if folder == params.folder else dataclasses.replace(params, folder=folder)
+
+
+ParamsDep = Annotated[SearchParams, Depends(get_search_params)]

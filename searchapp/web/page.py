@@ -34,7 +34,7 @@ from searchapp.errors import InvalidQueryError, NotAuthenticated, SearchappError
 from searchapp.search import SearchResult
 from searchapp.search.request import Mode, Retrieval
 from searchapp.web.app import status_for
-from searchapp.web.deps import AppDep, Reader, SourcesDep, ThumbnailsDep
+from searchapp.web.deps import AppDep, ParamsDep, Reader, SourcesDep, ThumbnailsDep
 from searchapp.web.highlight import highlight
 from searchapp.web.params import SearchParams
 from searchapp.web.security import page_csrf, require_page_form, set_cookie
@@ -161,7 +161,7 @@ def search_page(
     request: Request,
     app: AppDep,
     sources: SourcesDep,
-    params: Annotated[SearchParams, Depends()],
+    params: ParamsDep,
     q: Annotated[str | None, Query(max_length=4000)] = None,
     item: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
@@ -187,7 +187,7 @@ async def image_search_page(
     app: AppDep,
     sources: SourcesDep,
     thumbnails: ThumbnailsDep,
-    params: Annotated[SearchParams, Depends()],
+    params: ParamsDep,
     image: Annotated[UploadFile, File(description="The query image.")],
     direction: Annotated[Mode, Form()] = Mode.IMAGE,
 ) -> Response:

@@ -44,5 +44,16 @@ class SourceNames:
                 return str(PurePath(name, stored.relative_to(root)))
         return stored.name
 
+    def folder_on_server(self, folder: str | None) -> str | None:
+        """A folder filter as this caller writes it (``notes/2024``, as paths are shown
+        to them) as the absolute folder the store filters by; absolute ones unchanged."""
+        if folder is None or self.full or PurePath(folder).is_absolute():
+            return folder
+        name, _, rest = folder.strip("/").partition("/")
+        for root, shown in self.roots:
+            if shown == name:
+                return str(PurePath(root, rest)) if rest else str(root)
+        return folder  # unknown: the filter says it must be absolute
+
     def show_all(self, paths: list[str]) -> list[str]:
         return [self.show(path) or "" for path in paths]

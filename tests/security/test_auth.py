@@ -144,3 +144,19 @@ def _queued(served: Served) -> int:
 
     queue = JobQueue(served.app.settings.worker_queue_path)
     return sum(StatusBoard(queue).snapshot().counts.values())
+
+
+def test_folder_filter_takes_paths_as_the_caller_sees_them(
+    web: Web, make_token: Callable[[Scope], str]
+) -> None:
+    client = web(bind_host=EXPOSED)
+    headers = bearer(make_token(Scope.READ))
+    deep = client.get(
+        "/api/search", params={"q": "honey bees", "folder": f"{ROOT_NAME}/deep"}, headers=headers
+    )
+    assert deep.status_code == 200, deep.text
+    assert [hit["source"] for hit in deep.json()["hits"]] == [f"{ROOT_NAME}/deep/bees.md"]
+    unknown = client.get(
+        "/api/search", params={"q": "bees", "folder": "elsewhere/x"}, headers=headers
+    )
+    assert unknown.status_code == 400

@@ -12,19 +12,18 @@ import dataclasses
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 
 from searchapp.errors import InvalidQueryError
 from searchapp.search import Mode, SearchResult
-from searchapp.web.deps import AppDep, Reader, SearchDep, SourcesDep
-from searchapp.web.params import SearchParams
+from searchapp.web.deps import AppDep, ParamsDep, Reader, SearchDep, SourcesDep
 from searchapp.web.responses import ErrorResponse, SearchResponse
 from searchapp.web.uploads import read_bounded
 from searchapp.web.visibility import SourceNames
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
-Params = Annotated[SearchParams, Depends()]
+Params = ParamsDep
 _IMAGE_MODES = (Mode.IMAGE, Mode.IMAGE_TO_TEXT)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "The query or a filter is not usable."},
