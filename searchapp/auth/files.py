@@ -9,7 +9,7 @@ from pathlib import Path
 
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` readable by this user only; a reader never sees half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the state folder: ours only
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:  # mkstemp creates the file 0600
         with os.fdopen(handle, "wb") as file:
@@ -31,7 +31,7 @@ def read_or_create_private(path: Path, make: bytes) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the state folder: ours only
     try:
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -17,6 +17,7 @@ and the scope each route needs.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -175,7 +176,7 @@ def _session_principal(request: Request, access: Access) -> Principal | None:
 Caller = Annotated[Principal, Depends(authenticate)]
 
 
-def require(needed: TokenScope):
+def require(needed: TokenScope) -> Callable[..., Principal]:
     """A dependency: the caller, who must hold ``needed`` (401 without a credential, 403
     with too small a scope). A page session's state-changing API call must also carry
     the CSRF token in ``X-CSRF-Token``."""
@@ -219,7 +220,7 @@ def require_uploads(
 # --- the page: forms carry the CSRF token; the cookies ---------------------------
 
 
-def require_page_form(needed: TokenScope | None):
+def require_page_form(needed: TokenScope | None) -> Callable[..., Principal]:
     """A dependency for a page form's POST: the caller (holding ``needed``, when given),
     and the form's ``csrf_token`` matching the browser's CSRF cookie."""
 
