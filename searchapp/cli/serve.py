@@ -41,6 +41,7 @@ def serve_command(
     """
     import uvicorn
 
+    from searchapp.auth.policy import host_pattern
     from searchapp.config import get_settings
     from searchapp.web import create_app
 
@@ -48,7 +49,8 @@ def serve_command(
         settings = get_settings()
         if read_only:
             settings = settings.model_copy(update={"read_only": True})
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        # An address a browser on this machine can open (IPv6 in brackets).
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host_pattern(host)
         login = _login_address(settings, host, shown, port)
         web = create_app(settings=settings, bind_host=host)
         out.print(f"searchapp: http://{shown}:{port}/  (API docs: /docs)", markup=False)

@@ -51,3 +51,20 @@ def test_create_list_revoke(tmp_path: Path) -> None:
         app.close()
     assert _cli(state, "revoke", "phone").returncode == 1  # says there is no such token
     assert json.loads(_cli(state, "list", "--json").stdout) == []
+
+
+def test_serve_makes_a_first_token_only_when_a_login_is_needed(tmp_path: Path) -> None:
+    from searchapp.auth import TokenStore
+    from searchapp.cli.serve import _login_address
+
+    settings = Settings(state_dir=tmp_path / "state")
+    assert _login_address(settings, "127.0.0.1", "127.0.0.1", 8000) is None  # loopback
+    assert TokenStore(settings.state_dir).records() == []
+    url = _login_address(settings, "0.0.0.0", "127.0.0.1", 8000)
+    assert url is not None and url.startswith("http://127.0.0.1:8000/login?token=sa_")
+    [record] = TokenStore(settings.state_dir).records()
+    assert record.name == "serve" and record.scope == "admin"
+    assert TokenStore(settings.state_dir).verify(url.split("token=", 1)[1]) == record
+    # Printed once: the next start finds a token and prints no new one.
+    assert _login_address(settings, "0.0.0.0", "127.0.0.1", 8000) is None
+    assert len(TokenStore(settings.state_dir).records()) == 1
