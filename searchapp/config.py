@@ -11,6 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -387,6 +388,31 @@ class Settings(BaseSettings):
         "stalled upload is cut (408) and what it wrote is removed.",
     )
 
+    # --- access control (see the README's Security section) -----------------
+    auth: Literal["auto", "required", "off"] = Field(
+        default="auto",
+        description="Who must log in (with a token from `searchapp token create`): auto: "
+        "nobody when serve listens on a loopback address, everyone otherwise; required: "
+        "always; off: never (only behind a proxy that does its own authentication).",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Host names (or addresses) the web app answers to, besides localhost, "
+        "127.0.0.1, [::1] and the address serve listens on; any port. Comma-separated or a "
+        "JSON list; * allows every name (no DNS-rebinding protection). Others get 400.",
+    )
+    read_only: bool = Field(
+        default=False,
+        description="Refuse every upload to ingest (403), whatever the token (also: serve "
+        "--read-only). Searching, files and thumbnails keep working.",
+    )
+    session_hours: int = Field(
+        default=168,
+        ge=1,
+        le=24 * 366,
+        description="How long a page login (its signed session cookie) lasts.",
+    )
+
     @field_validator("milvus_token", "milvus_password")
     @classmethod
     def _empty_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
@@ -408,6 +434,21 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part for part in text.split(os.pathsep) if part.strip()]
         return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _lower_hosts(cls, value: list[str]) -> list[str]:
+        return [host.lower() for host in value]
 
     @field_validator("watch_roots", "file_roots")
     @classmethod
@@ -458,6 +499,11 @@ class Settings(BaseSettings):
         return self.milvus_uri or str(self.state_dir / "milvus.db")
 
     @property
+    def shown_milvus_uri(self) -> str:
+        """The URI for messages, logs and the API: without a user, password or token."""
+        return redacted_uri(self.resolved_milvus_uri)
+
+    @property
     def resolved_uploads_dir(self) -> Path:
         return self.uploads_dir or self.state_dir / "uploads"
 
@@ -473,6 +519,29 @@ class Settings(BaseSettings):
     @property
     def uses_tls(self) -> bool:
         return self.milvus_tls_ca is not None or self.resolved_milvus_uri.startswith("https://")
+
+
+def redacted_uri(uri: str) -> str:
+    """``uri`` with any credential in it (``user:pass@``, a token parameter) masked."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return uri
+    if not parts.scheme or not parts.netloc:
+        return uri  # a Lite folder
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, "***" if k.lower() in _SECRET_PARAMETERS else v) for k, v in pairs], safe="*"
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_SECRET_PARAMETERS = frozenset({"token", "password", "secret", "api_key", "apikey", "key"})
 
 
 def settings_table() -> str:

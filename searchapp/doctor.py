@@ -117,9 +117,9 @@ def _reindex_options(source: ClipSource) -> str:
 
 def _settings_check(settings: Settings) -> Check:
     where = (
-        f"embedded Milvus Lite at {settings.resolved_milvus_uri}"
+        f"embedded Milvus Lite at {settings.shown_milvus_uri}"
         if settings.uses_milvus_lite
-        else f"Milvus server at {settings.resolved_milvus_uri}"
+        else f"Milvus server at {settings.shown_milvus_uri}"
         + (" (TLS)" if settings.uses_tls else "")
         + (" (authenticated)" if settings.milvus_token or settings.milvus_user else "")
     )

@@ -119,3 +119,15 @@ class RateLimitedError(SearchappError):
 
 class QueueUnavailableError(SearchappError):
     """The worker's queue database cannot be read or written (locked, disk full...)."""
+
+
+# --- access control ---------------------------------------------------------
+
+
+class NotAuthenticated(SearchappError):
+    """The request carries no valid credential, and this server needs one (401)."""
+
+
+class AccessDenied(SearchappError):
+    """The caller is known but may not do this: a missing scope, a failed CSRF or
+    origin check, or uploads switched off (403)."""

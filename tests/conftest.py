@@ -10,6 +10,7 @@ compare what searchapp stores with open_clip's own outputs."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -38,12 +39,28 @@ BACKENDS = [
 ]
 
 
+# TestClient sends "Host: testserver": every test's settings allow it (the default
+# answers loopback names only), unless a test names its allowed hosts itself.
+TEST_CLIENT_HOSTS = {"SEARCHAPP_ALLOWED_HOSTS": "testserver"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_client_host() -> Iterator[None]:
+    # Session-wide too, for the settings of session-scoped fixtures.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in TEST_CLIENT_HOSTS.items():
+            patch.setenv(name, value)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never read the developer's own SEARCHAPP_* variables or .env."""
     for name in list(os.environ):
         if name.startswith("SEARCHAPP_"):
             monkeypatch.delenv(name)
+    for name, value in TEST_CLIENT_HOSTS.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setitem(Settings.model_config, "env_file", None)
 
 
@@ -259,5 +276,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         if value is None:
             continue
         secret = getattr(value, "get_secret_value", None)
+        if isinstance(value, list):  # list settings read a JSON list
+            env[f"SEARCHAPP_{name.upper()}"] = json.dumps([str(item) for item in value])
+            continue
         env[f"SEARCHAPP_{name.upper()}"] = str(secret() if secret else value)
     return env

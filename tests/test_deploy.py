@@ -131,9 +131,26 @@ def test_searchapp_is_wired_to_milvus() -> None:
         assert not settings.uses_milvus_lite
 
 
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_ports_are_published_on_localhost_only(service: str) -> None:
+    # "8000:8000" would publish on every interface of the host: anyone on the
+    # network could search and upload. Exposing it is a choice (README, Security).
+    for port in SERVICES[service].get("ports", []):
+        assert str(port).startswith("127.0.0.1:"), (service, port)
+
+
+def test_web_access_settings_are_passed_through() -> None:
+    env = environment("web")
+    # serve listens on 0.0.0.0 in the container, so a login is needed unless said otherwise.
+    assert env["SEARCHAPP_AUTH"] == "${SEARCHAPP_AUTH:-auto}"
+    assert "SEARCHAPP_ALLOWED_HOSTS" in env and "SEARCHAPP_READ_ONLY" in env
+    for name in ("SEARCHAPP_AUTH", "SEARCHAPP_ALLOWED_HOSTS", "SEARCHAPP_READ_ONLY"):
+        assert name.lower().removeprefix("searchapp_") in Settings.model_fields
+
+
 def test_web_and_worker_commands() -> None:
     assert command("web")[:2] == ["searchapp", "serve"]
-    assert "8000:8000" in SERVICES["web"]["ports"]
+    assert "127.0.0.1:8000:8000" in SERVICES["web"]["ports"]
     assert "--port" in command("web") and command("web")[command("web").index("--port") + 1] == (
         "8000"
     )

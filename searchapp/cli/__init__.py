@@ -16,6 +16,7 @@ from searchapp.cli.reindex import reindex_command
 from searchapp.cli.search import search_command
 from searchapp.cli.serve import serve_command
 from searchapp.cli.stats import stats_command
+from searchapp.cli.token import token_app
 from searchapp.cli.worker import worker_command
 
 app = typer.Typer(
@@ -36,6 +37,8 @@ app.command("doctor")(doctor_command)
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 
+app.add_typer(token_app, name="token")
+
 store_app = typer.Typer(help="The shared local Milvus Lite store process.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 
@@ -48,7 +51,7 @@ def store_status() -> None:
 
     settings = get_settings()
     if not settings.uses_milvus_lite:
-        out.print(f"using a Milvus server at {settings.resolved_milvus_uri}", markup=False)
+        out.print(f"using a Milvus server at {settings.shown_milvus_uri}", markup=False)
         return
     local = LocalStore(Path(settings.resolved_milvus_uri).resolve())
     info = local.running()

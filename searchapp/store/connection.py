@@ -18,7 +18,7 @@ _CONNECT_TIMEOUT = 10.0
 
 
 def open_client(settings: Settings) -> tuple[MilvusClient, str]:
-    """A connected client and the URI it reached (for messages).
+    """A connected client and the URI it reached, for messages (credentials masked).
 
     The embedded store goes through the shared local store process unless
     ``lite_shared`` is off, in which case this process opens the folder itself.
@@ -40,14 +40,15 @@ def open_client(settings: Settings) -> tuple[MilvusClient, str]:
         target = LocalStore(data_dir).ensure_running() if settings.lite_shared else str(data_dir)
     else:
         options = server_options(settings)
-    with translated("connect", uri):
+    shown = settings.shown_milvus_uri  # the URI in every message, log line and API answer
+    with translated("connect", shown):
         client = client_class(
             uri=target,
             db_name=settings.milvus_db,
             timeout=_CONNECT_TIMEOUT,
             **options,
         )
-    return client, uri
+    return client, shown
 
 
 def _import_client() -> type[MilvusClient]:

@@ -19,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from searchapp.app import App
-from searchapp.config import get_settings
+from searchapp.config import Settings, get_settings
 from searchapp.errors import (
+    AccessDenied,
     ExtractError,
     FeatureUnsupportedError,
     FileAccessDenied,
@@ -29,6 +30,7 @@ from searchapp.errors import (
     InvalidQueryError,
     ModelMismatchError,
     ModelUnavailableError,
+    NotAuthenticated,
     NotFoundError,
     QueueUnavailableError,
     RateLimitedError,
@@ -41,6 +43,7 @@ from searchapp.errors import (
 from searchapp.web.api.ingest import INGEST_PATH
 from searchapp.web.limits import BodyLimit
 from searchapp.web.rate_limit import retry_after_header
+from searchapp.web.security import install_security
 
 log = logging.getLogger("searchapp.web")
 
@@ -50,6 +53,8 @@ _FORM_OVERHEAD = 64 * 1024
 # Each error the service can raise, and the status it answers with. The most
 # specific class wins (the list is searched in order).
 _STATUS: list[tuple[type[SearchappError], int]] = [
+    (NotAuthenticated, 401),
+    (AccessDenied, 403),
     (FileGoneError, 410),
     (NotFoundError, 404),
     (UploadTooLargeError, 413),
@@ -75,9 +80,12 @@ def status_for(error: SearchappError) -> int:
 
 
 def error_headers(error: SearchappError) -> dict[str, str]:
-    """Headers an error's answer carries: when to retry, for a rate limit."""
+    """Headers an error's answer carries: when to retry, for a rate limit; how to
+    authenticate, for a 401 (RFC 9110; the page's login is at /login)."""
     if isinstance(error, RateLimitedError):
         return {"Retry-After": retry_after_header(error.retry_after)}
+    if isinstance(error, NotAuthenticated):
+        return {"WWW-Authenticate": 'Bearer realm="searchapp"'}
     return {}
 
 
@@ -94,16 +102,25 @@ def _warm_up(app: App) -> None:
         log.warning("image search unavailable: %s", exc)
 
 
-def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
-    """The web application for ``app`` (a new ``App`` from the settings when None).
+def create_app(
+    app: App | None = None,
+    *,
+    warm: bool = True,
+    bind_host: str | None = None,
+    settings: Settings | None = None,
+) -> FastAPI:
+    """The web application for ``app`` (a new ``App`` from ``settings``, or from the
+    environment's settings, when None).
 
     ``warm=False`` skips the start-up loading (tests that check a cold start).
+    ``bind_host`` is the address serve listens on (None: a loopback address); with
+    SEARCHAPP_AUTH it decides who must log in (searchapp.auth.policy).
     """
     owned = app is None
 
     @asynccontextmanager
     async def lifespan(web: FastAPI) -> AsyncIterator[None]:
-        current = app or App()
+        current = app or App(settings)
         web.state.searchapp = current
         if warm:
             await run_in_threadpool(_warm_up, current)
@@ -113,7 +130,10 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
             if owned:
                 await run_in_threadpool(current.close)
 
-    settings = app.settings if app is not None else get_settings()
+    if app is not None:
+        settings = app.settings
+    elif settings is None:
+        settings = get_settings()
     upload_limit = settings.max_upload_bytes
     web = FastAPI(
         title="searchapp",
@@ -131,6 +151,7 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
         streamed=frozenset({INGEST_PATH}),
         timeout=settings.body_timeout_seconds,
     )
+    install_security(web, settings, bind_host)
     if app is not None:  # usable before the lifespan runs (TestClient without `with`)
         web.state.searchapp = app
 
@@ -148,9 +169,11 @@ def create_app(app: App | None = None, *, warm: bool = True) -> FastAPI:
         )
 
     from searchapp.web.api import api_router
+    from searchapp.web.login import login_router
     from searchapp.web.page import mount_static, page_router
 
     web.include_router(api_router)
+    web.include_router(login_router)
     web.include_router(page_router)
     mount_static(web)
     return web

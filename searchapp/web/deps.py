@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from searchapp.app import App
+from searchapp.auth import Principal, Scope
 from searchapp.search import SearchService
 from searchapp.search.items import ItemLookup
+from searchapp.web.params import SearchParams
+from searchapp.web.security import Caller, require, require_uploads
 from searchapp.web.thumbnails import Thumbnails
+from searchapp.web.visibility import SourceNames
 
 
 def get_app(request: Request) -> App:
@@ -38,3 +43,31 @@ def get_thumbnails(request: Request) -> Thumbnails:
 
 ItemsDep = Annotated[ItemLookup, Depends(get_items)]
 ThumbnailsDep = Annotated[Thumbnails, Depends(get_thumbnails)]
+
+
+# --- access: each route names the scope it needs (searchapp.web.security) -------
+
+Reader = Annotated[Principal, Depends(require(Scope.READ))]
+Ingester = Annotated[Principal, Depends(require(Scope.INGEST))]
+Uploader = Annotated[Principal, Depends(require_uploads)]
+Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
+
+
+def get_sources(request: Request, principal: Caller) -> SourceNames:
+    """How this caller sees file paths: absolute for admins, else root name + relative."""
+    return SourceNames.for_settings(get_app(request).settings, full=principal.sees_full_paths)
+
+
+SourcesDep = Annotated[SourceNames, Depends(get_sources)]
+
+
+def get_search_params(
+    params: Annotated[SearchParams, Depends()], sources: SourcesDep
+) -> SearchParams:
+    """The query string's search options; a folder filter may be written as the caller
+    sees paths (root name + relative path)."""
+    folder = sources.folder_on_server(params.folder)
+    return params if folder == params.folder else dataclasses.replace(params, folder=folder)
+
+
+ParamsDep = Annotated[SearchParams, Depends(get_search_params)]

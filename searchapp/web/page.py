@@ -28,15 +28,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from searchapp.errors import InvalidQueryError, SearchappError
+from searchapp.auth import Principal, Scope
+from searchapp.auth.sessions import CSRF_COOKIE
+from searchapp.errors import InvalidQueryError, NotAuthenticated, SearchappError
 from searchapp.search import SearchResult
 from searchapp.search.request import Mode, Retrieval
 from searchapp.web.app import status_for
-from searchapp.web.deps import AppDep
+from searchapp.web.deps import AppDep, ParamsDep, Reader, SourcesDep
 from searchapp.web.highlight import highlight
 from searchapp.web.params import SearchParams
+from searchapp.web.security import page_csrf, require_page_form, set_cookie
 from searchapp.web.thumbnails import thumbnail_of
 from searchapp.web.uploads import read_bounded
+from searchapp.web.visibility import SourceNames
 
 _HERE = Path(__file__).resolve().parent
 STATIC_DIR = _HERE / "static"
@@ -52,6 +56,7 @@ MODE_LABELS = {
 _TEXT_MODES = (Mode.TEXT, Mode.TEXT_TO_IMAGE)
 _STATUS_LABELS = {
     400: "Bad request",
+    401: "Log in",
     403: "Not allowed",
     404: "Not found",
     410: "Gone",
@@ -87,6 +92,10 @@ class PageView:
     previous_url: str | None = None
     next_url: str | None = None
     filters: str = ""  # the current filters as a query string, for links that keep them
+    sources: SourceNames | None = None  # how this caller sees file paths
+
+    def source(self, path: str) -> str:
+        return (self.sources.show(path) if self.sources else None) or ""
 
     @property
     def image_action(self) -> str:
@@ -119,6 +128,8 @@ class PageRoute(APIRoute):
             request = _without_empty_values(request)
             try:
                 return await handler(request)
+            except NotAuthenticated:
+                return login_redirect(request)
             except RequestValidationError as exc:
                 return render(request, _failed_view(request, _validation_message(exc), 400))
             except SearchappError as exc:
@@ -128,6 +139,16 @@ class PageRoute(APIRoute):
 
 
 page_router = APIRouter(include_in_schema=False, route_class=PageRoute)
+# A page form's POST: the read scope, and the form's CSRF token.
+FormReader = Annotated[Principal, Depends(require_page_form(Scope.READ))]
+
+
+def login_redirect(request: Request) -> Response:
+    """To the login form, which comes back here (path and query only) afterwards."""
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        back = "/"
+    return RedirectResponse("/login?" + urlencode({"next": back}), status_code=303)
 
 
 def mount_static(web: FastAPI) -> None:
@@ -137,14 +158,16 @@ def mount_static(web: FastAPI) -> None:
 
 @page_router.get("/", response_class=HTMLResponse)
 def search_page(
+    _: Reader,
     request: Request,
     app: AppDep,
-    params: Annotated[SearchParams, Depends()],
+    sources: SourcesDep,
+    params: ParamsDep,
     q: Annotated[str | None, Query(max_length=4000)] = None,
     item: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The search form, and the results of a text search or of "more like this"."""
-    view = _base_view(request, params)
+    view = dataclasses.replace(_base_view(request, params), sources=sources)
     if params.mode in _TEXT_MODES and q is not None and q.strip():
         result = app.search.search(params.request(text=q))
         view = dataclasses.replace(view, query=q, result=result, **_pages(request, result))
@@ -160,9 +183,11 @@ def search_page(
 
 @page_router.post("/image", response_class=HTMLResponse)
 async def image_search_page(
+    _: FormReader,
     request: Request,
     app: AppDep,
-    params: Annotated[SearchParams, Depends()],
+    sources: SourcesDep,
+    params: ParamsDep,
     image: Annotated[UploadFile, File(description="The query image.")],
     direction: Annotated[Mode, Form()] = Mode.IMAGE,
 ) -> Response:
@@ -181,6 +206,7 @@ async def image_search_page(
     view = dataclasses.replace(
         _base_view(request, params, mode=direction),
         uploaded=True,
+        sources=sources,
         uploaded_preview="data:image/jpeg;base64," + base64.b64encode(preview).decode("ascii"),
         result=result,
     )
@@ -199,15 +225,36 @@ def image_search_address(request: Request) -> Response:
 
 def render(request: Request, view: PageView) -> Response:
     template = _templates().get_template("search.html")
-    html = template.render(
-        request=request,
+    return render_template(
+        request,
+        template,
+        view.status,
         view=view,
         modes=MODE_LABELS,
         retrievals=[r.value for r in Retrieval],
         highlight=highlight,
         status_label=_STATUS_LABELS.get(view.status, "Error"),
     )
-    return HTMLResponse(html, status_code=view.status, headers=_PAGE_HEADERS)
+
+
+def render_template(
+    request: Request, template: jinja2.Template, status: int, **context: Any
+) -> Response:
+    """A page: its forms carry the CSRF token (its cookie set when new), and the
+    header says who is signed in."""
+    csrf, fresh = page_csrf(request)
+    principal = getattr(request.state, "principal", None)
+    html = template.render(
+        request=request,
+        csrf_token=csrf,
+        signed_in=principal.name if principal is not None and principal.session else None,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status, headers=_PAGE_HEADERS)
+    if fresh:
+        # Lax, not Strict: a link from elsewhere must not replace the token of open forms.
+        set_cookie(request, response, CSRF_COOKIE, csrf, samesite="lax")
+    return response
 
 
 def _base_view(request: Request, params: SearchParams, *, mode: Mode | None = None) -> PageView:
@@ -280,6 +327,10 @@ def _without_empty_values(request: Request) -> Request:
     scope = dict(request.scope)
     scope["query_string"] = urlencode(kept).encode("latin-1")
     return Request(scope, request.receive)
+
+
+def page_template(name: str) -> jinja2.Template:
+    return _templates().get_template(name)
 
 
 @cache

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from searchapp.search import Hit, SearchResult
 from searchapp.store import CollectionInfo
+from searchapp.web.visibility import SourceNames
 
 
 class ChunkSpan(BaseModel):
@@ -29,7 +30,10 @@ class HitOut(BaseModel):
         description="Calibrated relevance, 0-1, comparable across queries; null when the "
         "direction has no calibration."
     )
-    source: str = Field(description="Absolute path of the file.")
+    source: str = Field(
+        description="The file: its absolute path for an admin token (and on a server that "
+        "needs no login), else its ingested folder's name and the path under it."
+    )
     record_id: str | None = Field(description="The record within a record file, else null.")
     title: str
     snippet: str
@@ -40,13 +44,13 @@ class HitOut(BaseModel):
     file_url: str = Field(description="The original file.")
 
     @classmethod
-    def of(cls, hit: Hit) -> HitOut:
+    def of(cls, hit: Hit, sources: SourceNames) -> HitOut:
         image = hit.image
         return cls(
             id=hit.id,
             score=round(hit.score, 6),
             relevance=None if hit.relevance is None else round(hit.relevance, 4),
-            source=hit.source,
+            source=sources.show(hit.source) or "",
             record_id=hit.record_id,
             title=hit.title,
             snippet=hit.snippet,
@@ -86,14 +90,14 @@ class SearchResponse(BaseModel):
     timings: TimingsOut
 
     @classmethod
-    def of(cls, result: SearchResult, *, search_ms: float) -> SearchResponse:
+    def of(cls, result: SearchResult, *, search_ms: float, sources: SourceNames) -> SearchResponse:
         return cls(
             query=result.query,
             mode=result.mode,
             retrieval=result.retrieval,
             k=result.k,
             offset=result.offset,
-            hits=[HitOut.of(hit) for hit in result.hits],
+            hits=[HitOut.of(hit, sources) for hit in result.hits],
             took_ms=result.took_ms,
             notice=result.notice,
             below_floor=result.below_floor,

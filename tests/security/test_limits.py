@@ -32,6 +32,7 @@ from searchapp.extract.images import ImageLoader, to_rgb
 from searchapp.ingest import Outcome, ingest, scan
 from searchapp.search.query_images import QueryImages
 from searchapp.web import create_app
+from tests.web.forms import csrf_token
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -223,7 +224,9 @@ def test_a_query_image_under_the_pixel_cap_is_searched(client: TestClient) -> No
 
 def test_the_page_refuses_a_png_bomb_too(client: TestClient) -> None:
     response = client.post(
-        "/image", files={"image": ("q.png", grey16_png(9400, 9400), "image/png")}
+        "/image",
+        files={"image": ("q.png", grey16_png(9400, 9400), "image/png")},
+        data={"csrf_token": csrf_token(client)},
     )
     assert response.status_code == 400
     assert "SEARCHAPP_QUERY_IMAGE_MAX_PIXELS" in response.text
@@ -261,7 +264,11 @@ def test_the_page_decodes_an_uploaded_image_once(
     monkeypatch.setattr(ImageLoader, "load", counted)
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (10, 120, 200)).save(buffer, "PNG")
-    response = client.post("/image", files={"image": ("q.png", buffer.getvalue(), "image/png")})
+    response = client.post(
+        "/image",
+        files={"image": ("q.png", buffer.getvalue(), "image/png")},
+        data={"csrf_token": csrf_token(client)},
+    )
     assert response.status_code == 200, response.text
     assert "data:image/jpeg;base64," in response.text  # the preview is there
     assert len(calls) == 1

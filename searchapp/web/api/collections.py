@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from searchapp.store.schema import ALL_SPECS
-from searchapp.web.deps import AppDep
+from searchapp.web.deps import Admin, AppDep
 from searchapp.web.responses import (
     CollectionOut,
     CollectionsResponse,
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/collections", tags=["collections"])
     response_model=CollectionsResponse,
     responses={503: {"model": ErrorResponse, "description": "The store is unavailable."}},
 )
-def collections(app: AppDep) -> CollectionsResponse:
+def collections(_: Admin, app: AppDep) -> CollectionsResponse:
     """Each collection that exists: rows, model, dimension, metric, index parameters."""
     store = app.store
     infos = store.describe(list(ALL_SPECS))

@@ -17,9 +17,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from searchapp.errors import NotFoundError, RateLimitedError
-from searchapp.web.deps import AppDep
+from searchapp.web.deps import AppDep, Ingester, SourcesDep, Uploader
 from searchapp.web.rate_limit import RateLimiter
 from searchapp.web.uploads import FIELD, receive_files
+from searchapp.web.visibility import SourceNames
 from searchapp.worker.queue import JobQueue
 from searchapp.worker.status import Snapshot, StatusBoard
 from searchapp.worker.uploads import (
@@ -38,7 +39,10 @@ router = APIRouter(prefix=INGEST_PATH, tags=["ingest"])
 
 class StoredItem(BaseModel):
     name: str = Field(description="The file name the client sent.")
-    path: str = Field(description="Where it is stored (and its `source` once ingested).")
+    path: str = Field(
+        description="Where it is stored (and its `source` once ingested), shown as "
+        "search hits show `source`."
+    )
     size: int
 
 
@@ -60,8 +64,8 @@ class QueueCounts(BaseModel):
 
 class WorkerState(BaseModel):
     id: str
-    pid: int
-    host: str
+    pid: int | None = Field(description="Its process id (admin tokens only).")
+    host: str | None = Field(description="The machine it runs on (admin tokens only).")
     alive: bool = Field(description="Its heartbeat is recent.")
     heartbeat_age_seconds: float
     started_at: datetime
@@ -177,6 +181,8 @@ def _error(description: str) -> dict[str, object]:
     openapi_extra=_UPLOAD_BODY,
     responses={
         400: _error("no files, too many files, an empty file, or a malformed form"),
+        401: _error("this server needs a token"),
+        403: _error("the token lacks the ingest scope, a cross-site request, or read-only"),
         408: _error("the body stalled (SEARCHAPP_BODY_TIMEOUT_SECONDS)"),
         413: _error("a file is over SEARCHAPP_MAX_UPLOAD_BYTES, or the uploads folder is full"),
         429: _error("too many uploads from this address; see Retry-After"),
@@ -184,7 +190,7 @@ def _error(description: str) -> dict[str, object]:
         503: _error("the upload could not be stored or queued"),
     },
 )
-async def upload(request: Request, app: AppDep) -> IngestAccepted:
+async def upload(_: Uploader, request: Request, app: AppDep, sources: SourcesDep) -> IngestAccepted:
     """Upload files to ingest (multipart/form-data, field `files`, one or more).
 
     Supported: the types `searchapp ingest` reads (documents, records, images).
@@ -221,7 +227,10 @@ async def upload(request: Request, app: AppDep) -> IngestAccepted:
         raise
     return IngestAccepted(
         request_id=request_id,
-        items=[StoredItem(name=i.original_name, path=str(i.path), size=i.size) for i in stored],
+        items=[
+            StoredItem(name=i.original_name, path=sources.show(str(i.path)) or "", size=i.size)
+            for i in stored
+        ],
         status_url=f"{request.url_for('ingest_status').path}?request_id={request_id}",
         worker_alive=(await run_in_threadpool(StatusBoard(queue).snapshot)).worker_alive,
     )
@@ -234,8 +243,10 @@ async def upload(request: Request, app: AppDep) -> IngestAccepted:
     responses={404: _error("no such request_id"), 503: _error("the queue cannot be read")},
 )
 def status(
+    caller: Ingester,
     request: Request,
     app: AppDep,
+    sources: SourcesDep,
     request_id: Annotated[
         str | None,
         Query(pattern=REQUEST_ID.pattern, description="Also show this upload request's items."),
@@ -246,16 +257,19 @@ def status(
     snapshot = StatusBoard(_queue(request, app)).snapshot(request_id)
     if request_id is not None and not snapshot.request:
         raise NotFoundError(f"no ingest request {request_id}")
-    return _status(snapshot, request_id)
+    return _status(snapshot, request_id, sources, admin=caller.sees_full_paths)
 
 
-def _status(snapshot: Snapshot, request_id: str | None) -> IngestStatus:
+def _status(
+    snapshot: Snapshot, request_id: str | None, sources: SourceNames, *, admin: bool
+) -> IngestStatus:
+    show = sources.show
     request = None
     if request_id is not None and snapshot.request is not None:
         items = [
             RequestItem(
                 name=i.original_name,
-                path=i.path,
+                path=show(i.path) or "",
                 size=i.size,
                 state=i.state,
                 outcome=i.outcome,
@@ -271,25 +285,25 @@ def _status(snapshot: Snapshot, request_id: str | None) -> IngestStatus:
     return IngestStatus(
         queue=QueueCounts(**snapshot.counts),
         worker_alive=snapshot.worker_alive,
-        current_file=snapshot.current_file,
-        running=snapshot.running,
+        current_file=show(snapshot.current_file),
+        running=sources.show_all(snapshot.running),
         files_per_second=snapshot.files_per_second,
         finished_last_minute=snapshot.finished_last_minute,
         workers=[
             WorkerState(
                 id=w.id,
-                pid=w.pid,
-                host=w.host,
+                pid=w.pid if admin else None,
+                host=w.host if admin else None,
                 alive=w.alive,
                 heartbeat_age_seconds=w.heartbeat_age,
                 started_at=_time(w.started_at),
-                roots=w.roots,
-                current_file=w.current_path,
+                roots=sources.show_all(w.roots),
+                current_file=show(w.current_path),
             )
             for w in snapshot.workers
         ],
         recent_errors=[
-            IngestError(at=_time(e.at), path=e.path, request_id=e.request_id, reason=e.reason)
+            IngestError(at=_time(e.at), path=show(e.path), request_id=e.request_id, reason=e.reason)
             for e in snapshot.recent_errors
         ],
         request=request,

@@ -13,9 +13,10 @@ from pydantic import BaseModel
 
 from searchapp.errors import NotFoundError, SearchappError
 from searchapp.search.items import StoredItem
-from searchapp.web.deps import AppDep, ItemsDep, ThumbnailsDep
+from searchapp.web.deps import AppDep, ItemsDep, Reader, SourcesDep, ThumbnailsDep
 from searchapp.web.files import ServedFile, served_file, served_roots
 from searchapp.web.thumbnails import THUMBNAIL_MEDIA_TYPE
+from searchapp.web.visibility import SourceNames
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
@@ -86,7 +87,9 @@ class Item(BaseModel):
 
 
 @router.get("/{item_id}", response_model=Item, responses=_ERRORS)
-def item_metadata(app: AppDep, items: ItemsDep, item_id: str = ItemId) -> Item:
+def item_metadata(
+    _: Reader, app: AppDep, items: ItemsDep, sources: SourcesDep, item_id: str = ItemId
+) -> Item:
     """An ingested item: an image, or the chunk of a document that a search hit names."""
     item = items.get(item_id)
     file: ServedFile | None = None
@@ -95,7 +98,7 @@ def item_metadata(app: AppDep, items: ItemsDep, item_id: str = ItemId) -> Item:
         file = served_file(item, served_roots(app.settings))
     except SearchappError as exc:
         problem = str(exc)
-    return _item_model(item, file, problem)
+    return _item_model(item, file, problem, sources)
 
 
 @router.get(
@@ -107,7 +110,7 @@ def item_metadata(app: AppDep, items: ItemsDep, item_id: str = ItemId) -> Item:
     },
 )
 def item_thumbnail(
-    app: AppDep, items: ItemsDep, thumbnails: ThumbnailsDep, item_id: str = ItemId
+    _: Reader, app: AppDep, items: ItemsDep, thumbnails: ThumbnailsDep, item_id: str = ItemId
 ) -> FileResponse:
     """A small JPEG of an ingested image (at most 320 pixels a side), made once.
 
@@ -129,7 +132,7 @@ def item_thumbnail(
     response_class=FileResponse,
     responses={**_FILE_ERRORS, 200: {"description": "the original file"}},
 )
-def item_file(app: AppDep, items: ItemsDep, item_id: str = ItemId) -> FileResponse:
+def item_file(_: Reader, app: AppDep, items: ItemsDep, item_id: str = ItemId) -> FileResponse:
     """The original file of an ingested item, from where ingest found it."""
     item = items.get(item_id)
     file = served_file(item, served_roots(app.settings))
@@ -142,12 +145,14 @@ def item_file(app: AppDep, items: ItemsDep, item_id: str = ItemId) -> FileRespon
     )
 
 
-def _item_model(item: StoredItem, file: ServedFile | None, problem: str | None) -> Item:
+def _item_model(
+    item: StoredItem, file: ServedFile | None, problem: str | None, sources: SourceNames
+) -> Item:
     base = f"/api/items/{item.id}"
     return Item(
         id=item.id,
         kind="image" if item.is_image else "document",
-        source=item.source,
+        source=sources.show(item.source) or "",
         title=item.title,
         media_type=item.media_type,
         ext=item.ext,

@@ -12,18 +12,18 @@ import dataclasses
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 
 from searchapp.errors import InvalidQueryError
 from searchapp.search import Mode, SearchResult
-from searchapp.web.deps import AppDep, SearchDep
-from searchapp.web.params import SearchParams
+from searchapp.web.deps import AppDep, ParamsDep, Reader, SearchDep, SourcesDep
 from searchapp.web.responses import ErrorResponse, SearchResponse
 from searchapp.web.uploads import read_bounded
+from searchapp.web.visibility import SourceNames
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
-Params = Annotated[SearchParams, Depends()]
+Params = ParamsDep
 _IMAGE_MODES = (Mode.IMAGE, Mode.IMAGE_TO_TEXT)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "The query or a filter is not usable."},
@@ -34,7 +34,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.get("", response_model=SearchResponse, responses=_ERRORS)
 def search(
+    _: Reader,
     service: SearchDep,
+    sources: SourcesDep,
     params: Params,
     response: Response,
     q: Annotated[str | None, Query(description="The query (text and text-to-image modes).")] = None,
@@ -65,7 +67,7 @@ def search(
                 "For documents like a hit, use /api/search/similar/{id}"
             )
         request = params.request(text=q or "")
-    return _answer(response, lambda: service.search(request))
+    return _answer(response, sources, lambda: service.search(request))
 
 
 @router.post(
@@ -77,8 +79,10 @@ def search(
     },
 )
 def search_by_image(
+    _: Reader,
     app: AppDep,
     service: SearchDep,
+    sources: SourcesDep,
     params: Params,
     response: Response,
     image: Annotated[UploadFile, File(description="The query image (JPEG, PNG, WebP, ...).")],
@@ -96,12 +100,14 @@ def search_by_image(
     if not data:
         raise InvalidQueryError("the uploaded image is empty")
     request = params.request(image=data)
-    return _answer(response, lambda: service.search(request))
+    return _answer(response, sources, lambda: service.search(request))
 
 
 @router.get("/similar/{item_id}", response_model=SearchResponse, responses=_ERRORS)
 def similar(
+    _: Reader,
     service: SearchDep,
+    sources: SourcesDep,
     params: Params,
     response: Response,
     item_id: Annotated[str, Path(description="The id of a hit: an image or a document chunk.")],
@@ -111,13 +117,14 @@ def similar(
     is left out. ``mode``, ``retrieval`` and ``min_relevance`` do not apply."""
     return _answer(
         response,
+        sources,
         lambda: service.similar(
             item_id, k=params.k, offset=params.offset, filters=params.filters()
         ),
     )
 
 
-def _answer(response: Response, run: Any) -> SearchResponse:
+def _answer(response: Response, sources: SourceNames, run: Any) -> SearchResponse:
     """Run the search; the JSON body, and where the time went as a Server-Timing header."""
     started = time.perf_counter()
     result: SearchResult = run()
@@ -126,4 +133,4 @@ def _answer(response: Response, run: Any) -> SearchResponse:
     response.headers["Server-Timing"] = (
         f"encode;dur={timings.encode_ms}, milvus;dur={timings.store_ms}, search;dur={search_ms}"
     )
-    return SearchResponse.of(result, search_ms=search_ms)
+    return SearchResponse.of(result, search_ms=search_ms, sources=sources)

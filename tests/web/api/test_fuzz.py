@@ -1,4 +1,5 @@
-"""Fuzz every operation of our OpenAPI schema: no generated request may get a 5xx.
+"""Fuzz every operation of our OpenAPI schema, and the search page's form: no
+generated request may get a 5xx, and a fair share of page searches are answered.
 
 Generic over the schema, so routes added later are fuzzed too. Each operation
 gets valid requests (positive: every value the schema allows, e.g. any text,
@@ -10,7 +11,7 @@ counts what it sent: at least 1,000 requests in all.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -117,3 +118,65 @@ def test_well_formed_searches_answer_or_say_why(
         assert response.json()["detail"], params
     else:
         assert len(response.json()["hits"]) <= params.get("k", 10)
+
+
+# --- the search page's form ------------------------------------------------------
+# The page's routes are not in the OpenAPI schema, so its form is fuzzed here: the
+# fields as a browser sends them (strings, empty when left blank), mostly values
+# the form offers and sometimes anything at all. A fair share must be searched,
+# not refused, or the test would only exercise the input checks.
+
+PAGE_EXAMPLES = 200
+# Any day a date picker can send, year 1 to 9999 (extreme dates answer 400, never 500).
+_DAYS = st.dates(date(1, 1, 1), date(9999, 12, 31)).map(date.isoformat)
+MIN_ACCEPTED = 0.2
+
+
+def _field(offered: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    # Three draws in four are what the form itself can send (a value or blank).
+    return st.one_of(offered, offered, st.just(""), _TEXT)
+
+
+PAGE_FORMS = st.fixed_dictionaries(
+    {"q": _TEXT},
+    optional={
+        "mode": _field(st.sampled_from(["text", "text-to-image"])),
+        "folder": _field(st.builds("/{}".format, _TEXT)),
+        "ext": _field(st.sampled_from(["md", "txt", "html", "png", ".md"])),
+        "media_type": _field(st.sampled_from(["text/*", "application/pdf", "image/*"])),
+        "modified_after": _field(_DAYS),
+        "modified_before": _field(_DAYS),
+        "retrieval": _field(st.sampled_from(["dense", "keyword", "hybrid"])),
+        "k": _field(st.integers(1, 100).map(str)),
+        "min_relevance": _field(st.sampled_from(["0", "0.1", "0.25", "0.5", "1"])),
+        "offset": _field(st.integers(0, 50).map(str)),
+    },
+)
+
+
+def test_search_page_form_answers_pages_and_mostly_searches(fuzz_client: TestClient) -> None:
+    sent = accepted = 0
+
+    @settings(
+        max_examples=PAGE_EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(form=PAGE_FORMS)
+    def run(form: dict[str, str]) -> None:
+        nonlocal sent, accepted
+        response = fuzz_client.get("/", params=form)
+        sent += 1
+        assert response.status_code < 500, (form, response.text[-500:])
+        assert response.headers["content-type"].startswith("text/html"), form
+        if response.status_code < 300:
+            accepted += 1
+        else:  # refused with the page and its reason, at the API's status
+            assert response.status_code == 400, (form, response.status_code)
+            assert 'role="alert"' in response.text, form
+
+    run()
+    assert sent >= PAGE_EXAMPLES // 2
+    assert accepted / sent >= MIN_ACCEPTED, f"only {accepted} of {sent} page searches answered"

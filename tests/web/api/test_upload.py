@@ -136,7 +136,7 @@ def test_a_huge_streamed_upload_is_refused_without_reading_it_all(api_app: App) 
 
     async def post() -> httpx.Response:
         transport = httpx.ASGITransport(app=create_app(api_app, warm=False))
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             return await http.post(
                 "/api/search/image",
                 content=body(),

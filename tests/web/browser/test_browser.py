@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +114,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def server(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`searchapp ingest CORPUS`, then `searchapp serve` on a free port; its base URL."""
-    work = tmp_path_factory.mktemp("browser-server")
-    env = _environment(work / "state")
+@contextmanager
+def _serving(corpus: Path, work: Path, **settings: str) -> Iterator[tuple[str, Path]]:
+    """`searchapp ingest CORPUS`, then `searchapp serve` on a free port, with extra
+    SEARCHAPP_* ``settings``: its base URL and its log."""
+    env = {**_environment(work / "state"), **settings}
     cli = [sys.executable, "-m", "searchapp.cli"]
     ingested = subprocess.run(
         [*cli, "ingest", str(corpus)], env=env, cwd=work, capture_output=True, timeout=600
@@ -136,7 +137,7 @@ def server(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log)
-        yield url
+        yield url, log
     finally:
         process.terminate()
         try:
@@ -144,6 +145,13 @@ def server(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The corpus served on loopback, as `searchapp serve` runs by default (no login)."""
+    with _serving(corpus, tmp_path_factory.mktemp("browser-server")) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -301,3 +309,54 @@ def test_error_page_in_the_browser(page: Any, server: str) -> None:
     assert "k" in alert.inner_text()
     assert page.locator("#q").input_value() == "bread"  # the form stays filled in
     screenshot(page, "11-bad-parameter")
+
+
+# --- a server that needs a login ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def locked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Documents served with SEARCHAPP_AUTH=required (as on a non-loopback address) and
+    no token yet: serve makes one and prints its login URL. The URL and the token."""
+    root = tmp_path_factory.mktemp("locked-corpus")
+    for relative in DOCUMENTS:
+        shutil.copy(DATA / relative, root / Path(relative).name)
+    work = tmp_path_factory.mktemp("locked-server")
+    with _serving(root, work, SEARCHAPP_AUTH="required") as (url, log):
+        printed = [line for line in log.read_text().splitlines() if "/login?token=" in line]
+        assert len(printed) == 1, log.read_text()
+        token = printed[0].split("/login?token=", 1)[1].strip()
+        yield url, token
+
+
+def test_log_in_with_a_token_and_search(browser: Any, locked_server: tuple[str, str]) -> None:
+    server, token = locked_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        tab = context.new_page()
+        tab.goto(f"{server}/?q=honey+bees")
+        tab.wait_for_url("**/login?next=*")  # not logged in: to the login form
+        assert tab.locator("#token").get_attribute("type") == "password"
+        screenshot(tab, "12-login-form")
+        tab.fill("#token", "sa_wrong")
+        tab.click("#login-form button[type=submit]")
+        assert "not valid" in tab.locator("[role=alert]").inner_text()
+        tab.fill("#token", token)
+        tab.click("#login-form button[type=submit]")
+        tab.wait_for_selector(".doc-title")  # back to the search it asked for
+        assert "honey" in tab.locator(".doc-title").first.inner_text().lower()
+        # serve made an admin token named "serve"; the header says who is signed in.
+        assert "signed in as serve" in tab.locator(".logout").inner_text()
+        session = next(c for c in context.cookies() if c["name"] == "searchapp_session")
+        assert session["httpOnly"] and session["sameSite"] == "Strict"
+        screenshot(tab, "13-logged-in-search")
+        tab.fill("#q", "octopus changing colour")
+        tab.press("#q", "Enter")
+        tab.wait_for_url("**/?q=octopus*")
+        assert "octopus" in tab.locator(".doc-title").first.inner_text().lower()
+        tab.click(".logout button[type=submit]")
+        tab.wait_for_url("**/login")
+        tab.goto(f"{server}/?q=octopus")
+        tab.wait_for_url("**/login?next=*")  # logged out
+    finally:
+        context.close()

@@ -15,6 +15,7 @@ from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.ingest import ingest, scan
 from searchapp.web import create_app
+from tests.web.forms import csrf_token
 
 pytestmark = pytest.mark.integration
 
@@ -232,7 +233,7 @@ def test_upload_searches_by_image(client: TestClient, corpus_dirs) -> None:
     response = client.post(
         "/image?k=3",
         files={"image": ("query.jpg", data, "image/jpeg")},
-        data={"direction": "image"},
+        data={"direction": "image", "csrf_token": csrf_token(client)},
     )
     assert response.status_code == 200, response.text
     thumbs = [src for src in parse(response.text).images if src.endswith("/thumbnail")]
@@ -244,7 +245,7 @@ def test_upload_searches_by_image(client: TestClient, corpus_dirs) -> None:
     to_text = client.post(
         "/image",
         files={"image": ("q.jpg", data, "image/jpeg")},
-        data={"direction": "image-to-text"},
+        data={"direction": "image-to-text", "csrf_token": csrf_token(client)},
     )
     assert to_text.status_code == 200, to_text.text
     assert parse(to_text.text).titles
@@ -254,13 +255,17 @@ def test_upload_of_a_non_image_is_a_400_page(client: TestClient) -> None:
     response = client.post(
         "/image",
         files={"image": ("notes.txt", b"not a picture at all", "text/plain")},
-        data={"direction": "image"},
+        data={"direction": "image", "csrf_token": csrf_token(client)},
     )
     assert response.status_code == 400
     assert "cannot be used" in response.text
-    empty = client.post("/image", files={"image": ("e.jpg", b"", "image/jpeg")})
+    empty = client.post(
+        "/image",
+        files={"image": ("e.jpg", b"", "image/jpeg")},
+        data={"csrf_token": csrf_token(client)},
+    )
     assert empty.status_code == 400
-    missing = client.post("/image", data={"direction": "image"})
+    missing = client.post("/image", data={"direction": "image", "csrf_token": csrf_token(client)})
     assert missing.status_code == 400
     assert "image" in missing.text
 
@@ -310,7 +315,7 @@ def test_upload_over_the_limit_is_a_413_page(tmp_path: Path) -> None:
         response = small_client.post(
             "/image",
             files={"image": ("big.png", b"\x89PNG" + b"\0" * 1100, "image/png")},
-            data={"direction": "image"},
+            data={"direction": "image", "csrf_token": csrf_token(small_client)},
         )
     application.close()
     assert response.status_code == 413
