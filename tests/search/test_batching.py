@@ -46,6 +46,8 @@ def request(text: str, k: int, retrieval: Retrieval, **more: object) -> SearchRe
 REQUESTS = [
     request("how do volcanoes erupt", 3, Retrieval.DENSE),
     request("how do volcanoes erupt", 5, Retrieval.DENSE, offset=2),
+    # With the floor on, what it drops is counted among the job's own rows only.
+    request("how do volcanoes erupt", 2, Retrieval.DENSE, min_relevance=None),
     request("coffee", 4, Retrieval.DENSE, filters=SearchFilters(extensions=("md",))),
     request("solar panels on a roof", 3, Retrieval.HYBRID),
     request("solar panels on a roof", 6, Retrieval.HYBRID, offset=1),
