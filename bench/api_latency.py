@@ -1,22 +1,29 @@
-"""End-to-end latency of the JSON search API under concurrent clients.
+"""End-to-end latency of the JSON search API under concurrent clients, with query
+batching off and on.
 
 Builds (or, with ``--work DIR``, reuses) a text collection of SciFact chunks
 in Milvus Lite: the 5,183 abstracts cut into small chunks (32 word pieces, 8
-overlapping) so the collection holds over 50,000 rows (the run stops if it
-holds fewer). Then it starts a real ``searchapp serve`` process (uvicorn) on a
-free port against that store, and sends SciFact's test queries to
-``GET /api/search`` from 1, 8 and 32 concurrent clients (threads, one httpx
-client each): a warm-up, then a fixed number of requests per level. It prints
-p50/p95/p99 latency and throughput per level, and where the time went: query
-encoding and Milvus (the server's ``Server-Timing`` header) against the
-latency the client saw; "elsewhere" is the rest (HTTP, JSON, snippets, waiting
-for a thread). ``--backend server`` serves from a Milvus 2.3.5 standalone
-server instead, into which the Lite collection is copied once (kept in
-``--work``); it has no BM25, so compare with ``--retrieval dense``.
+overlapping) so the collection holds over 100,000 rows (the run stops if it
+holds fewer); ``--docs N`` takes the first N abstracts instead (1,000 make
+about 20,000 chunks), for a collection that builds in minutes. Then, for each
+``--batching`` mode, it starts a real ``searchapp serve`` process (uvicorn) on
+a free port against that store (SEARCHAPP_SEARCH_BATCHING), and sends
+SciFact's test queries to ``GET /api/search`` from 1, 8 and 32 concurrent
+clients (threads, one httpx client each): a warm-up, then a fixed number of
+requests per level. It prints p50/p95/p99 latency and throughput per level,
+and where the time went: query encoding and Milvus (the server's
+``Server-Timing`` header; with batching, a batch's times) against the latency
+the client saw; "elsewhere" is the rest (HTTP, JSON, snippets, waiting for a
+thread or a batch). Last, the same queries are encoded and searched in this
+process, one at a time and without HTTP: the API's p50 at 1 client over that
+is the serving overhead. ``--backend server`` serves from a Milvus 2.3.5
+standalone server instead, into which the Lite collection is copied once (kept
+in ``--work``); it has no BM25, so compare with ``--retrieval dense``.
 
 Usage:
     python bench/api_latency.py                      # build on first run, then measure
-    python bench/api_latency.py --work DIR --requests 100 --levels 1,8,32
+    python bench/api_latency.py --docs 1000 --work .state/bench-api-1000 --retrieval dense
+    python bench/api_latency.py --work DIR --requests 100 --levels 1,8,32 --batching on
     python bench/api_latency.py --backend server --retrieval dense
 """
 
@@ -40,14 +47,18 @@ from pathlib import Path
 
 import httpx
 
+from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.ingest.reindex import copy_rows
+from searchapp.search import Retrieval
+from searchapp.search.hits import TEXT_FIELDS, chunks_to_fetch
+from searchapp.search.retrieval import TextQuery, retrieve
 from searchapp.store import TEXT_SPEC, Store
 from searchapp.store.standalone import StandaloneServer
 
 REPO = Path(__file__).resolve().parents[1]
 SCIFACT = REPO.parent / "shared" / "data" / "scifact"
-MIN_CHUNKS = 50_000
+MIN_CHUNKS = 100_000
 _TIMING = re.compile(r"(\w+);dur=([0-9.]+)")
 
 
@@ -67,6 +78,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=8, help="unmeasured requests per level")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--retrieval", choices=["dense", "keyword", "hybrid"], default=None)
+    parser.add_argument(
+        "--batching",
+        default="off,on",
+        help="serve with query batching off, on, or both in turn (off,on: the default)",
+    )
     parser.add_argument("--chunk-tokens", type=int, default=32)
     parser.add_argument("--chunk-overlap", type=int, default=8)
     parser.add_argument(
@@ -110,18 +126,60 @@ def main() -> None:
 
 def _measure(args: argparse.Namespace, env: dict[str, str]) -> None:
     queries = _test_queries()
+    modes = [mode.strip() for mode in args.batching.split(",")]
+    levels = [int(x) for x in args.levels.split(",")]
+    figures: dict[str, dict[int, tuple[float, float]]] = {}  # mode -> level -> (p50, req/s)
+    retrieval = args.retrieval or ""
+    try:
+        for mode in modes:
+            batching = {"SEARCHAPP_SEARCH_BATCHING": "true" if mode == "on" else "false"}
+            retrieval, figures[mode] = _serve_and_measure(
+                args, {**env, **batching}, queries, levels, f"batching {mode}"
+            )
+        in_process = _in_process(env, queries, retrieval, args.k, args.requests)
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "searchapp.cli", "store", "stop"], env=env, check=False
+        )
+    print(
+        f"in-process (no HTTP), one query at a time: query encode + Milvus search p50 "
+        f"{statistics.median(in_process):.1f} ms over {len(in_process)} queries"
+    )
+    for mode, by_level in figures.items():
+        if 1 in by_level:
+            ratio = by_level[1][0] / statistics.median(in_process)
+            print(f"batching {mode}: API p50 at 1 client / in-process p50 = {ratio:.2f}")
+    if {"on", "off"} <= figures.keys():
+        for level in levels:
+            (p50_off, rate_off), (p50_on, rate_on) = figures["off"][level], figures["on"][level]
+            print(
+                f"{level:>3} clients: batching on/off throughput {rate_on / rate_off:.2f}x "
+                f"({rate_on:.1f} vs {rate_off:.1f} req/s), p50 {p50_on:.1f} vs {p50_off:.1f} ms"
+            )
+
+
+def _serve_and_measure(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    queries: list[str],
+    levels: list[int],
+    label: str,
+) -> tuple[str, dict[int, tuple[float, float]]]:
+    """Start `searchapp serve` with ``env``, measure each level: the retrieval it
+    used, and p50 latency and throughput per level."""
     port = _free_port()
     command = [sys.executable, "-m", "searchapp.cli", "serve", "--port", str(port)]
     server = subprocess.Popen([*command, "--log-level", "warning"], env=env)
+    figures: dict[int, tuple[float, float]] = {}
     try:
         base = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
         _wait_ready(base, server)
-        print(f"server ready in {time.perf_counter() - started:.1f} s; {len(queries)} queries")
+        print(f"{label}: server ready in {time.perf_counter() - started:.1f} s")
         params = {"k": args.k, **({"retrieval": args.retrieval} if args.retrieval else {})}
         retrieval = httpx.get(f"{base}/api/search", params={**params, "q": queries[0]}).json()
         print(
-            f"{args.backend}, {os.cpu_count()} CPUs, load average "
+            f"{label}: {args.backend}, {os.cpu_count()} CPUs, load average "
             + " ".join(f"{x:.1f}" for x in os.getloadavg())
             + f"; k={args.k}, retrieval={retrieval['retrieval']}"
             + ("" if args.retrieval else " (the default, SEARCHAPP_RETRIEVAL)")
@@ -131,7 +189,7 @@ def _measure(args: argparse.Namespace, env: dict[str, str]) -> None:
             f"{'req/s':>7} {'encode':>7} {'milvus':>7} {'elsewhere':>9}"
         )
         offset = 0
-        for level in (int(x) for x in args.levels.split(",")):
+        for level in levels:
             _run(base, params, queries, offset, args.warmup, level)
             offset += args.warmup
             began = time.perf_counter()
@@ -139,12 +197,43 @@ def _measure(args: argparse.Namespace, env: dict[str, str]) -> None:
             wall = time.perf_counter() - began
             offset += args.requests
             _report(level, samples, wall)
+            latencies = sorted(sample.latency_ms for sample in samples)
+            figures[level] = (_percentile(latencies, 50), len(samples) / wall)
+        return str(retrieval["retrieval"]), figures
     finally:
         server.terminate()
         server.wait(timeout=60)
-        subprocess.run(
-            [sys.executable, "-m", "searchapp.cli", "store", "stop"], env=env, check=False
-        )
+
+
+def _in_process(
+    env: dict[str, str], queries: list[str], retrieval: str, k: int, count: int
+) -> list[float]:
+    """Milliseconds of query encoding plus the Milvus search, per query, one at a
+    time, in this process (no HTTP, no hits shaped) on the same collection."""
+    os.environ.update(env)
+    app = App(Settings())
+    try:
+        collection = app.search.text_collection()
+        assert collection is not None
+        embedder = app.embedders.text_model(collection.identity.model_id)
+        took = []
+        for n, query in enumerate(queries[: count + 4]):
+            began = time.perf_counter()
+            vector = embedder.embed([query])[0]
+            retrieve(
+                collection,
+                Retrieval(retrieval),
+                [TextQuery(query, vector)],
+                limit=chunks_to_fetch(k),
+                fields=TEXT_FIELDS,
+                expression="",
+                settings=app.settings,
+            )
+            if n >= 4:  # the first few warm up
+                took.append((time.perf_counter() - began) * 1000)
+        return took
+    finally:
+        app.close()
 
 
 def _build(env: dict[str, str], work: Path, docs: int | None) -> int:
