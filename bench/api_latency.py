@@ -57,7 +57,15 @@ from searchapp.store import TEXT_SPEC, Store
 from searchapp.store.standalone import StandaloneServer
 
 REPO = Path(__file__).resolve().parents[1]
-SCIFACT = REPO.parent / "shared" / "data" / "scifact"
+# The shared data folder beside the checkout (/work/main) or beside its worktrees (/work/wt/*).
+SCIFACT = (
+    next(
+        (path for path in (REPO.parent / "shared", REPO.parent.parent / "shared") if path.exists()),
+        REPO.parent / "shared",
+    )
+    / "data"
+    / "scifact"
+)
 MIN_CHUNKS = 100_000
 _TIMING = re.compile(r"(\w+);dur=([0-9.]+)")
 
@@ -128,7 +136,8 @@ def _measure(args: argparse.Namespace, env: dict[str, str]) -> None:
     queries = _test_queries()
     modes = [mode.strip() for mode in args.batching.split(",")]
     levels = [int(x) for x in args.levels.split(",")]
-    figures: dict[str, dict[int, tuple[float, float]]] = {}  # mode -> level -> (p50, req/s)
+    # mode -> level -> (p50 ms, requests/s, CPU seconds per request)
+    figures: dict[str, dict[int, tuple[float, float, float]]] = {}
     retrieval = args.retrieval or ""
     try:
         for mode in modes:
@@ -151,10 +160,13 @@ def _measure(args: argparse.Namespace, env: dict[str, str]) -> None:
             print(f"batching {mode}: API p50 at 1 client / in-process p50 = {ratio:.2f}")
     if {"on", "off"} <= figures.keys():
         for level in levels:
-            (p50_off, rate_off), (p50_on, rate_on) = figures["off"][level], figures["on"][level]
+            (p50_off, rate_off, cpu_off) = figures["off"][level]
+            (p50_on, rate_on, cpu_on) = figures["on"][level]
             print(
                 f"{level:>3} clients: batching on/off throughput {rate_on / rate_off:.2f}x "
-                f"({rate_on:.1f} vs {rate_off:.1f} req/s), p50 {p50_on:.1f} vs {p50_off:.1f} ms"
+                f"({rate_on:.1f} vs {rate_off:.1f} req/s), p50 {p50_on:.1f} vs {p50_off:.1f} ms, "
+                f"CPU per request {cpu_on * 1000:.0f} vs {cpu_off * 1000:.0f} ms "
+                f"({cpu_off / cpu_on:.1f}x less)"
             )
 
 
@@ -164,13 +176,13 @@ def _serve_and_measure(
     queries: list[str],
     levels: list[int],
     label: str,
-) -> tuple[str, dict[int, tuple[float, float]]]:
+) -> tuple[str, dict[int, tuple[float, float, float]]]:
     """Start `searchapp serve` with ``env``, measure each level: the retrieval it
     used, and p50 latency and throughput per level."""
     port = _free_port()
     command = [sys.executable, "-m", "searchapp.cli", "serve", "--port", str(port)]
     server = subprocess.Popen([*command, "--log-level", "warning"], env=env)
-    figures: dict[int, tuple[float, float]] = {}
+    figures: dict[int, tuple[float, float, float]] = {}
     try:
         base = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
@@ -186,19 +198,22 @@ def _serve_and_measure(
         )
         print(
             f"{'clients':>7} {'requests':>8} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} "
-            f"{'req/s':>7} {'encode':>7} {'milvus':>7} {'elsewhere':>9}"
+            f"{'req/s':>7} {'encode':>7} {'milvus':>7} {'elsewhere':>9} {'cpu ms/req':>10}"
         )
         offset = 0
         for level in levels:
             _run(base, params, queries, offset, args.warmup, level)
             offset += args.warmup
+            processes = [server.pid, *_store_pids(Path(env["SEARCHAPP_STATE_DIR"]))]
+            cpu_before = _cpu_seconds(processes)
             began = time.perf_counter()
             samples = _run(base, params, queries, offset, args.requests, level)
             wall = time.perf_counter() - began
+            cpu = _cpu_seconds(processes) - cpu_before
             offset += args.requests
-            _report(level, samples, wall)
+            _report(level, samples, wall, cpu)
             latencies = sorted(sample.latency_ms for sample in samples)
-            figures[level] = (_percentile(latencies, 50), len(samples) / wall)
+            figures[level] = (_percentile(latencies, 50), len(samples) / wall, cpu / len(samples))
         return str(retrieval["retrieval"]), figures
     finally:
         server.terminate()
@@ -363,7 +378,29 @@ def _run(
     return samples
 
 
-def _report(level: int, samples: list[Sample], wall: float) -> None:
+def _store_pids(state_dir: Path) -> list[int]:
+    """The local Milvus Lite store process serving ``state_dir``, if one runs."""
+    info = state_dir / "milvus.db.server.json"
+    try:
+        return [int(json.loads(info.read_text())["pid"])]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far. Unlike wall time,
+    it barely depends on what else runs on the machine."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _report(level: int, samples: list[Sample], wall: float, cpu: float) -> None:
     latencies = sorted(s.latency_ms for s in samples)
     total = sum(latencies)
     encode = sum(s.encode_ms for s in samples) / total
@@ -372,7 +409,7 @@ def _report(level: int, samples: list[Sample], wall: float) -> None:
         f"{level:>7} {len(samples):>8} {_percentile(latencies, 50):>9.1f} "
         f"{_percentile(latencies, 95):>9.1f} {_percentile(latencies, 99):>9.1f} "
         f"{len(samples) / wall:>7.2f} {encode:>7.1%} {milvus:>7.1%} "
-        f"{1 - encode - milvus:>9.1%}",
+        f"{1 - encode - milvus:>9.1%} {cpu * 1000 / len(samples):>10.1f}",
         flush=True,
     )
 
