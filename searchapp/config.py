@@ -243,10 +243,11 @@ class Settings(BaseSettings):
 
     # --- serving under load (dynamic batching of queries) --------------------
     search_batching: bool = Field(
-        default=True,
+        default=False,
         description="Gather text queries that arrive while others are served into one "
         "encode call and one Milvus call per compatible group (same collection, retrieval "
-        "and filter): many times the throughput under concurrent load.",
+        "and filter): less CPU per query under concurrent load, but one batch at a time "
+        "(see the README's figures; off until measured on a quiet machine).",
     )
     search_batch_size: int = Field(
         default=32, ge=1, le=1024, description="Most queries served in one batch."
