@@ -42,6 +42,8 @@ class App:
         return SearchService(self.settings, self.store, self.embedders)
 
     def close(self) -> None:
+        if "search" in self.__dict__:
+            self.search.close()
         with self._lock:
             if self._store is not None:
                 self._store.close()

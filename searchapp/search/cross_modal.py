@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -40,12 +42,14 @@ from searchapp.search.hits import (
     image_hit,
     text_hit,
 )
+from searchapp.search.query_batch import Found, RetrievalJob
 from searchapp.search.query_images import MAX_QUERY_IMAGE_BYTES, QueryImages
-from searchapp.search.request import Mode, SearchRequest
+from searchapp.search.request import Mode, Retrieval, SearchRequest
 from searchapp.search.results import Hit, SearchResult, Stopwatch, elapsed_ms
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, Store
 from searchapp.store.collection import VectorCollection
 from searchapp.store.filters import all_of, not_equals
+from searchapp.store.schema import CollectionSpec
 
 __all__ = ["MAX_QUERY_IMAGE_BYTES", "CrossModalSearch", "is_item_id"]
 _ITEM_ID = re.compile(r"[0-9a-f]{32}")
@@ -64,10 +68,20 @@ def is_item_id(value: str) -> bool:
 class CrossModalSearch:
     """Searches the CLIP spaces; the CLIP model loads on the first such search."""
 
-    def __init__(self, settings: Settings, store: Store, embedders: Embedders) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        embedders: Embedders,
+        *,
+        retrieve: Callable[[RetrievalJob], Found],
+        alias_max_age: float = 0.0,
+    ) -> None:
         self._settings = settings
         self._store = store
         self._embedders = embedders
+        self._retrieve = retrieve  # the search service's: batched with other text queries
+        self._alias_max_age = alias_max_age
 
     @cached_property
     def _query_images(self) -> QueryImages:
@@ -91,15 +105,25 @@ class CrossModalSearch:
         started = time.perf_counter()
         watch = Stopwatch()
         with watch.store():
-            collection = self._store.existing_collection(CLIP_IMAGE_SPEC)
+            collection = self._collection(CLIP_IMAGE_SPEC)
         if collection is None:
             self._embedders.clip()  # without CLIP weights, that is the reason: say it
             return _nothing_yet(Mode.TEXT_TO_IMAGE, query, request, started)
         clip, notice = self._clip_for(collection)
         started = time.perf_counter()  # the model loads on first use: not timed
-        with watch.encoding():
-            vector = clip.text.embed([query])[0]
-        return self._search(collection, query, vector, request, "", started, notice, watch)
+        found = self._retrieve(
+            RetrievalJob(
+                text=query,
+                embedder=clip.text,
+                collection=collection,
+                retrieval=Retrieval.DENSE,
+                limit=self._limit(collection, request),
+                fields=tuple(IMAGE_FIELDS),
+                expression=request.filters.expression(),
+            )
+        )
+        watch.add(found.encode_ms, found.store_ms)
+        return self._result(collection, query, found.rows, request, started, notice, watch)
 
     def from_image(self, request: SearchRequest) -> SearchResult:
         """Images like the query image, or texts that describe it (image, image-to-text)."""
@@ -118,7 +142,7 @@ class CrossModalSearch:
         spec = CLIP_TEXT_SPEC if request.mode is Mode.IMAGE_TO_TEXT else CLIP_IMAGE_SPEC
         watch = Stopwatch()
         with watch.store():
-            collection = self._store.existing_collection(spec)
+            collection = self._collection(spec)
         if request.item_id is not None:
             with watch.store():
                 vector, source = self._stored_image(request.item_id, collection)
@@ -141,6 +165,16 @@ class CrossModalSearch:
 
     # --- steps -----------------------------------------------------------------
 
+    def _collection(self, spec: CollectionSpec) -> VectorCollection | None:
+        return self._store.existing_collection(spec, max_age=self._alias_max_age)
+
+    @staticmethod
+    def _limit(collection: VectorCollection, request: SearchRequest) -> int:
+        wanted = request.offset + request.k
+        if collection.spec is CLIP_TEXT_SPEC:
+            return chunks_to_fetch(wanted)
+        return min(wanted + 1, MAX_FETCH)  # one image more than the page: is there a next?
+
     def _search(
         self,
         collection: VectorCollection,
@@ -153,17 +187,29 @@ class CrossModalSearch:
         watch: Stopwatch,
     ) -> SearchResult:
         to_text = collection.spec is CLIP_TEXT_SPEC
-        wanted = request.offset + request.k
         expression = all_of(request.filters.expression(), exclude)
         with watch.store():
             rows = collection.search(
                 vector[np.newaxis, :],
-                # One image more than the page: whether there is a next page.
-                limit=chunks_to_fetch(wanted) if to_text else min(wanted + 1, MAX_FETCH),
+                limit=self._limit(collection, request),
                 fields=TEXT_FIELDS if to_text else IMAGE_FIELDS,
                 expression=expression,
                 ef=self._settings.search_ef,
             )[0]
+        return self._result(collection, label, rows, request, started, notice, watch)
+
+    def _result(
+        self,
+        collection: VectorCollection,
+        label: str,
+        rows: list[dict[str, Any]],
+        request: SearchRequest,
+        started: float,
+        notice: str | None,
+        watch: Stopwatch,
+    ) -> SearchResult:
+        to_text = collection.spec is CLIP_TEXT_SPEC
+        wanted = request.offset + request.k
         hits: list[Hit] = (
             [text_hit(row, "") for row in best_per_document(rows)]
             if to_text
@@ -223,7 +269,7 @@ class CrossModalSearch:
         images = (
             target
             if target is not None and target.spec is CLIP_IMAGE_SPEC
-            else self._store.existing_collection(CLIP_IMAGE_SPEC)
+            else self._collection(CLIP_IMAGE_SPEC)
         )
         if images is not None and target is not None and images.identity != target.identity:
             images = self._image_version(target)

@@ -128,6 +128,11 @@ class Stopwatch:
         finally:
             self.store_ms += (time.perf_counter() - started) * 1000
 
+    def add(self, encode_ms: float, store_ms: float) -> None:
+        """Count time measured elsewhere (by the batch that served this search)."""
+        self.encode_ms += encode_ms
+        self.store_ms += store_ms
+
     def timings(self) -> Timings:
         return Timings(round(self.encode_ms, 2), round(self.store_ms, 2))
 

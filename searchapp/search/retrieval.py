@@ -1,4 +1,4 @@
-"""Run one text retrieval (dense, keyword or hybrid) against the text collection."""
+"""Run text retrievals (dense, keyword or hybrid) against a collection, several queries per call."""
 
 from __future__ import annotations
 
@@ -48,53 +48,68 @@ def keyword_unavailable(collection: VectorCollection, server: ServerInfo) -> str
 def retrieve(
     collection: VectorCollection,
     retrieval: Retrieval,
-    query: TextQuery,
+    queries: Sequence[TextQuery],
     *,
     limit: int,
     fields: Sequence[str],
     expression: str,
     settings: Settings,
-) -> list[dict[str, Any]]:
-    """Chunk rows, best first, each with its ``score``; keyword and hybrid rows also
-    carry the chunk's ``vector``, for its similarity (see :func:`similarity`).
+) -> list[list[dict[str, Any]]]:
+    """Chunk rows for each query, best first, each with its ``score``; keyword and
+    hybrid rows also carry the chunk's ``vector``, for its similarity (see
+    :func:`similarity`).
 
-    The collection must have a keyword index for those two (see keyword_unavailable).
+    All queries go to Milvus in one call (``nq`` > 1), which costs Milvus Lite
+    little more than one query does. The collection must have a keyword index
+    for keyword and hybrid (see keyword_unavailable).
     """
+    if not queries:
+        return []
     if retrieval is Retrieval.DENSE:
         return collection.search(
-            query.vector[np.newaxis],
+            np.stack([query.vector for query in queries]),
             limit=limit,
             fields=fields,
             expression=expression,
             ef=settings.search_ef,
-        )[0]
-    terms = analyze(query.text)
+        )
+    terms = [analyze(query.text) for query in queries]
     with_vectors = [*fields, "vector"]
-    if not terms:  # only stop words: no keyword can match
-        if retrieval is Retrieval.KEYWORD:
-            return []
-        return retrieve(
+    found: list[list[dict[str, Any]]] = [[] for _ in queries]
+    worded = [i for i, words in enumerate(terms) if words]
+    # Only stop words: no keyword can match; hybrid searches by meaning alone.
+    wordless = [i for i, words in enumerate(terms) if not words]
+    if wordless and retrieval is Retrieval.HYBRID:
+        dense = retrieve(
             collection,
             Retrieval.DENSE,
-            query,
+            [queries[i] for i in wordless],
             limit=limit,
             fields=with_vectors,
             expression=expression,
             settings=settings,
         )
+        for i, rows in zip(wordless, dense, strict=True):
+            found[i] = rows
+    if not worded:
+        return found
     if retrieval is Retrieval.KEYWORD:
-        return collection.keyword_search(
-            terms, limit=limit, fields=with_vectors, expression=expression
+        results = collection.keyword_search_many(
+            [terms[i] for i in worded], limit=limit, fields=with_vectors, expression=expression
         )
-    return collection.hybrid_search(
-        query.vector,
-        terms,
-        limit=limit,
-        fields=with_vectors,
-        fusion=fusion_from(settings),
-        expression=expression,
-        ef=settings.search_ef,
-    )
+    else:
+        results = collection.hybrid_search_many(
+            np.stack([queries[i].vector for i in worded]),
+            [terms[i] for i in worded],
+            limit=limit,
+            fields=with_vectors,
+            fusion=fusion_from(settings),
+            expression=expression,
+            ef=settings.search_ef,
+        )
+    for i, rows in zip(worded, results, strict=True):
+        found[i] = rows
+    return found
 
 
 def similarity(row: dict[str, Any], query: TextQuery) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
@@ -16,17 +17,21 @@ from searchapp.errors import (
     InvalidQueryError,
     ModelMismatchError,
     ModelUnavailableError,
+    StoreError,
 )
 from searchapp.extract.images import LoadedImage
+from searchapp.search.batching import Batcher
 from searchapp.search.cross_modal import CrossModalSearch, is_item_id
 from searchapp.search.filters import SearchFilters
 from searchapp.search.floor import RelevanceFloor
 from searchapp.search.hits import TEXT_FIELDS, best_per_document, chunks_to_fetch, text_hit
+from searchapp.search.query_batch import Found, RetrievalJob, serve_jobs
 from searchapp.search.request import Mode, Retrieval, SearchRequest, check_page
 from searchapp.search.results import SearchResult, Stopwatch, elapsed_ms
-from searchapp.search.retrieval import TextQuery, keyword_unavailable, retrieve, similarity
+from searchapp.search.retrieval import TextQuery, keyword_unavailable, similarity
 from searchapp.search.similar import similar_chunks
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC, Store, VectorCollection
+from searchapp.store.schema import CollectionSpec
 
 MAX_QUERY_CHARS = 2000
 
@@ -38,15 +43,60 @@ class SearchService:
         self._settings = settings
         self._store = store
         self._embedders = embedders
-        self._cross_modal = CrossModalSearch(settings, store, embedders)
+        self._cross_modal = CrossModalSearch(
+            settings, store, embedders, retrieve=self.retrieve, alias_max_age=self._alias_max_age
+        )
 
     @cached_property
     def floor(self) -> RelevanceFloor:
         return RelevanceFloor(self._settings.min_relevance)
 
+    @property
+    def _alias_max_age(self) -> float:
+        return self._settings.search_alias_refresh_ms / 1000
+
+    @cached_property
+    def _batcher(self) -> Batcher[RetrievalJob, Found]:
+        # Built by the first search (its worker threads start then).
+        return Batcher(
+            lambda jobs: serve_jobs(jobs, self._settings),
+            max_size=self._settings.search_batch_size,
+            max_wait=self._settings.search_batch_wait_ms / 1000,
+            workers=self._settings.search_batch_workers,
+            name="search-batch",
+        )
+
+    def retrieve(self, job: RetrievalJob) -> Found:
+        """Embed and search for one query; with batching on, together with the other
+        queries that arrive meanwhile (see searchapp.search.batching)."""
+        if self._settings.search_batching:
+            return self._batcher.submit(job)
+        [outcome] = serve_jobs([job], self._settings)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def _following_reindex(
+        self, spec: CollectionSpec, run: Callable[[], SearchResult]
+    ) -> SearchResult:
+        """``run()``, once more if it failed because a re-index moved ``spec``'s alias
+        (the remembered alias named a collection the re-index has since dropped)."""
+        try:
+            return run()
+        except StoreError:
+            if not self._store.alias_moved(spec):
+                raise
+            return run()
+
+    def close(self) -> None:
+        """Stop the batch workers (queued searches are served first)."""
+        if "_batcher" in self.__dict__:
+            self._batcher.close()
+
     def text_collection(self) -> VectorCollection | None:
-        """The text collection the alias points to now; None before the first ingest."""
-        return self._store.existing_collection(TEXT_SPEC)
+        """The text collection the alias points to (as of at most
+        SEARCHAPP_SEARCH_ALIAS_REFRESH_MS ago); None before the first ingest."""
+        return self._store.existing_collection(TEXT_SPEC, max_age=self._alias_max_age)
 
     def _query_embedder(
         self, collection: VectorCollection
@@ -99,7 +149,10 @@ class SearchService:
             )
         if request.mode is Mode.TEXT_TO_IMAGE:
             check_page(request.k, request.offset, self._settings.max_result_window)
-            return self._cross_modal.text_to_image(_check_query(request.text or ""), request)
+            query = _check_query(request.text or "")
+            return self._following_reindex(
+                CLIP_IMAGE_SPEC, lambda: self._cross_modal.text_to_image(query, request)
+            )
         if request.mode in (Mode.IMAGE, Mode.IMAGE_TO_TEXT):
             check_page(request.k, request.offset, self._settings.max_result_window)
             return self._cross_modal.from_image(request)
@@ -128,6 +181,25 @@ class SearchService:
         chosen = _retrieval(retrieval or self._settings.retrieval)
         self.floor.threshold(f"text-{chosen.value}", min_relevance)  # checked before any work
         expression = (filters or SearchFilters()).expression()
+
+        def run() -> SearchResult:
+            return self._search_text(
+                query, k, offset, expression, chosen, retrieval is not None, min_relevance, vector
+            )
+
+        return self._following_reindex(TEXT_SPEC, run)
+
+    def _search_text(
+        self,
+        query: str,
+        k: int,
+        offset: int,
+        expression: str,
+        chosen: Retrieval,
+        asked: bool,
+        min_relevance: float | None,
+        vector: np.ndarray | None,
+    ) -> SearchResult:
         watch = Stopwatch()
         with watch.store():
             collection = self.text_collection()
@@ -140,7 +212,7 @@ class SearchService:
         if chosen is not Retrieval.DENSE and (
             reason := keyword_unavailable(collection, self._store.info)
         ):
-            if retrieval is not None:  # asked for by name: say why it cannot be done
+            if asked:  # asked for by name: say why it cannot be done
                 raise FeatureUnsupportedError(f"{reason}; or search with --retrieval dense")
             # The configured default: search by meaning, as every search did before
             # keyword search existed (`searchapp doctor` reports the missing BM25).
@@ -148,27 +220,27 @@ class SearchService:
         direction = f"text-{chosen.value}"
         floor = self.floor.threshold(direction, min_relevance)
         started = time.perf_counter()
-        if vector is None:
-            with watch.encoding():
-                vector = embedder.embed([query])[0]
-        text_query = TextQuery(query, vector)
         wanted = offset + k
-        with watch.store():
-            rows = retrieve(
-                collection,
-                chosen,
-                text_query,
+        found = self.retrieve(
+            RetrievalJob(
+                text=query,
+                embedder=embedder,
+                collection=collection,
+                retrieval=chosen,
                 limit=chunks_to_fetch(wanted),
-                fields=TEXT_FIELDS,
+                fields=tuple(TEXT_FIELDS),
                 expression=expression,
-                settings=self._settings,
+                vector=vector,
             )
+        )
+        watch.add(found.encode_ms, found.store_ms)
+        text_query = TextQuery(query, found.vector)
         model_id = collection.identity.model_id
         hits = [
             text_hit(
                 row, query, self.floor.relevance(direction, similarity(row, text_query), model_id)
             )
-            for row in best_per_document(rows)
+            for row in best_per_document(found.rows)
         ]
         # A hit without a relevance (a model the floor is not calibrated for) is kept.
         kept = [hit for hit in hits if hit.relevance is None or hit.relevance >= floor]
@@ -211,7 +283,7 @@ class SearchService:
         started = time.perf_counter()
         watch = Stopwatch()
         with watch.store():
-            images = self._store.existing_collection(CLIP_IMAGE_SPEC)
+            images = self._store.existing_collection(CLIP_IMAGE_SPEC, max_age=self._alias_max_age)
             is_image = images is not None and bool(images.get([item_id], ["source"]))
         if is_image:
             request = SearchRequest(

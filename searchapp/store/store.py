@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -60,8 +61,12 @@ class Store:
             client.close()
             raise
         # Handles by physical collection name: a handle stays valid for the
-        # collection it names; which one an alias means is asked every time.
+        # collection it names.
         self._handles: dict[str, VectorCollection] = {}
+        # What each alias meant when last asked (monotonic time, physical name):
+        # searches may reuse it for a moment (see existing_collection).
+        self._aliases: dict[str, tuple[float, str]] = {}
+        self._aliases_lock = threading.Lock()
 
     @classmethod
     def connect(cls, settings: Settings) -> Store:
@@ -118,6 +123,7 @@ class Store:
             )
             with translated(f"create alias {alias}", self.uri):
                 self._client.create_alias(physical, alias)
+            self._remember_alias(alias, physical)
         except StoreError:
             # Another process (an ingest shard) is creating it at the same moment:
             # wait for its alias and use that.
@@ -130,17 +136,50 @@ class Store:
             return handle
         return self.physical_collection(spec, physical)
 
-    def existing_collection(self, spec: CollectionSpec) -> VectorCollection | None:
-        """The collection the space's alias points to now, as recorded; None if none.
+    def existing_collection(
+        self, spec: CollectionSpec, *, max_age: float = 0.0
+    ) -> VectorCollection | None:
+        """The collection the space's alias points to, as recorded; None if none.
 
-        One look-up per call, so a process notices a re-index at its next call.
+        By default Milvus is asked (two round trips), so a process notices a
+        re-index at its next call. Searches pass ``max_age`` (seconds): what the
+        alias meant that recently will do, so a busy server asks once per
+        ``max_age`` instead of twice per request, and follows a re-index switch
+        made by another process within ``max_age`` (well inside the grace period
+        before the old collection is dropped). A switch made through this store
+        is seen at once. A missing alias is never remembered: the first ingest
+        is seen at the next call.
         """
         alias = self.alias_for(spec)
+        if max_age > 0:
+            with self._aliases_lock:
+                known = self._aliases.get(alias)
+            if known is not None and time.monotonic() - known[0] < max_age:
+                return self.physical_collection(spec, known[1])
         with translated(f"open collection {alias}", self.uri):
             if not self._client.has_collection(alias):
+                self._remember_alias(alias, None)
                 return None
             physical = self._client.describe_collection(alias)["collection_name"]
+        self._remember_alias(alias, physical)
         return self.physical_collection(spec, physical)
+
+    def alias_moved(self, spec: CollectionSpec) -> bool:
+        """Ask Milvus where the space's alias points now; True when that is not
+        where it pointed when last asked (a search that failed on a collection a
+        re-index dropped then runs again on the new one)."""
+        with self._aliases_lock:
+            known = self._aliases.get(self.alias_for(spec))
+        before = known[1] if known is not None else None
+        current = self.existing_collection(spec)
+        return before != (current.physical_name if current is not None else None)
+
+    def _remember_alias(self, alias: str, physical: str | None) -> None:
+        with self._aliases_lock:
+            if physical is None:
+                self._aliases.pop(alias, None)
+            else:
+                self._aliases[alias] = (time.monotonic(), physical)
 
     def physical_collection(self, spec: CollectionSpec, physical: str) -> VectorCollection:
         """A handle on one physical collection (loaded for search), with its recorded model."""
@@ -193,6 +232,7 @@ class Store:
         alias = self.alias_for(spec)
         with translated(f"switch alias {alias} to {physical}", self.uri):
             self._client.alter_alias(physical, alias)
+        self._remember_alias(alias, physical)
 
     def drop_physical(self, spec: CollectionSpec, physical: str) -> None:
         """Drop a physical collection the space's alias does not point to."""
@@ -202,6 +242,10 @@ class Store:
         with translated(f"drop collection {physical}", self.uri):
             self._client.drop_collection(physical)
         self._handles.pop(physical, None)
+        with self._aliases_lock:
+            for alias, (_, name) in list(self._aliases.items()):
+                if name == physical:
+                    del self._aliases[alias]
 
     def create_physical(
         self, name: str, spec: CollectionSpec, identity: ModelIdentity, index: IndexParams

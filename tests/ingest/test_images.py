@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_coco_photos_stored_and_broken_files_reported(
     photos = coco_photos()
     assert len(photos) == 159
     for photo in photos:
-        (folder / photo.name).symlink_to(photo)
+        shutil.copyfile(photo, folder / photo.name)  # a link out of the folder is skipped
     whole = photos[0].read_bytes()
     broken = {
         "truncated.jpg": (whole[: len(whole) // 3], Outcome.FAILED, "truncated or corrupt"),
