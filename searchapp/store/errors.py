@@ -30,17 +30,36 @@ def is_unreachable(message: str) -> bool:
 @contextmanager
 def translated(action: str, uri: str) -> Iterator[None]:
     """Run a store call; turn pymilvus/gRPC errors into StoreError subclasses."""
+    import grpc
     from pymilvus.exceptions import MilvusException
 
     try:
         yield
-    except MilvusException as exc:
+    except (MilvusException, grpc.RpcError, ConnectionError) as exc:
+        lost = lost_store_error(uri, exc)
+        if lost is not None:
+            raise lost from exc
         message = str(getattr(exc, "message", "") or exc)
-        if is_unreachable(message):
-            raise StoreUnavailableError(unreachable_message(uri, message)) from exc
         raise StoreError(f"Milvus failed to {action}: {message}") from exc
-    except ConnectionError as exc:
-        raise StoreUnavailableError(unreachable_message(uri, str(exc))) from exc
+
+
+def lost_store_error(uri: str, exc: BaseException) -> StoreUnavailableError | None:
+    """The error to raise when ``exc`` says the store is unreachable or hung, else None."""
+    if isinstance(exc, ConnectionError):
+        return StoreUnavailableError(unreachable_message(uri, str(exc)))
+    if not type(exc).__module__.startswith(("pymilvus", "grpc")):
+        return None
+    code = getattr(exc, "code", None)
+    status = code() if callable(code) else None  # grpc.RpcError's status code
+    message = str(getattr(exc, "message", "") or getattr(exc, "details", lambda: "")() or exc)
+    if getattr(status, "name", "") == "DEADLINE_EXCEEDED" or "deadline exceeded" in message.lower():
+        return StoreUnavailableError(
+            f"Milvus at {uri} did not answer in time (the deadline is SEARCHAPP_STORE_TIMEOUT, "
+            "or SEARCHAPP_STORE_SLOW_TIMEOUT for flush and indexing): it is hung or overloaded"
+        )
+    if getattr(status, "name", "") == "UNAVAILABLE" or is_unreachable(message):
+        return StoreUnavailableError(unreachable_message(uri, message))
+    return None
 
 
 def unreachable_message(uri: str, detail: str) -> str:

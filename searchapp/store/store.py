@@ -65,10 +65,17 @@ class Store:
 
     @classmethod
     def connect(cls, settings: Settings) -> Store:
+        from searchapp.store.client import ResilientClient
         from searchapp.store.connection import open_client
 
-        client, uri = open_client(settings)
-        return cls(client, uri, settings)
+        uri = settings.resolved_milvus_uri
+        client = ResilientClient(
+            lambda: open_client(settings)[0],
+            uri=uri,
+            timeout=settings.store_timeout,
+            slow_timeout=settings.store_slow_timeout,
+        )
+        return cls(client, uri, settings)  # type: ignore[arg-type]  # stands in for it
 
     def close(self) -> None:
         self._client.close()
