@@ -48,6 +48,9 @@ class ResilientClient:
         self._lock = threading.Lock()
         self._client: MilvusClient | None = connect()  # the first connection fails loudly
         self.reconnects = 0
+        # Run with each new connection before any call uses it (the owner reloads
+        # its collections: a restarted Lite store has them all released).
+        self.after_reconnect: Callable[[MilvusClient], None] = lambda client: None
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
@@ -80,7 +83,16 @@ class ResilientClient:
         with self._lock:
             # One thread reconnects; the others wait for it instead of starting their own.
             if self._client is None:
-                self._client = self._connect()
+                client = self._connect()
+                try:
+                    self.after_reconnect(client)
+                except Exception as exc:
+                    client.close()
+                    lost = lost_store_error(self._uri, exc)
+                    if lost is None:
+                        raise
+                    raise lost from exc
+                self._client = client
                 self.reconnects += 1
                 log.warning("reconnected to the store")
             return self._client
