@@ -48,6 +48,7 @@ class ResilientClient:
         self._lock = threading.Lock()
         self._client: MilvusClient | None = connect()  # the first connection fails loudly
         self.reconnects = 0
+        self.losses = 0  # calls that found the store lost (unreachable or hung)
         # Run with each new connection before any call uses it (the owner reloads
         # its collections: a restarted Lite store has them all released).
         self.after_reconnect: Callable[[MilvusClient], None] = lambda client: None
@@ -102,6 +103,7 @@ class ResilientClient:
             if self._client is not client:
                 return  # another thread dropped it already (and may have reconnected)
             self._client = None
+            self.losses += 1
         log.warning("lost the store (%s); the next call reconnects", reason)
         try:
             client.close()
