@@ -12,7 +12,8 @@ folder: the same ids, and per id the same text, source and sha256.
 
 It prints requests served, errors by status, latency p50/p99 (overall, and
 outside the restart's minute), and RSS of serve, worker and the store process
-at start and end. Not part of the test suite. Figures on a shared machine are
+at start, warm (after the first minute, when the worker has loaded its model)
+and end. Not part of the test suite. Figures on a shared machine are
 noisy: say how busy it was.
 
 Usage:
@@ -139,7 +140,10 @@ def _traffic(
     threads.append(threading.Thread(target=uploader))
     for thread in threads:
         thread.start()
-    stop.wait(duration / 2)
+    # Warm: the worker has loaded its model with the first uploads by then.
+    stop.wait(min(60.0, duration / 4))
+    rss_warm = _rss_all(state, serve_pid, worker_pid)
+    stop.wait(max(0.0, duration / 2 - (time.monotonic() - started)))
     restart_at = time.monotonic() - started
     old_pid = _restart_store(state, args.restart)
     stop.wait(max(0.0, duration - (time.monotonic() - started)))
@@ -165,6 +169,7 @@ def _traffic(
         "p99 ms outside the restart minute": round(_percentile(calm_ms, 99), 1),
         "store restart": f"{args.restart} of pid {old_pid} at {restart_at:.0f} s",
         "RSS MiB at start": rss_start,
+        "RSS MiB warm (after the first minute)": rss_warm,
         "RSS MiB at end": rss_end,
         "load average at end": os.getloadavg(),
     }
