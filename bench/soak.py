@@ -40,11 +40,38 @@ from pathlib import Path
 
 import httpx
 
-WORDS = (
-    "harbour ferry tomato basil bread dough river granite orbit comet violin quartet "
-    "glacier desert lantern market spice pepper saffron copper meadow falcon canyon "
-    "thunder pottery weaving orchard cider beacon lighthouse"
-).split()
+WORDS = [
+    "harbour",
+    "ferry",
+    "tomato",
+    "basil",
+    "bread",
+    "dough",
+    "river",
+    "granite",
+    "orbit",
+    "comet",
+    "violin",
+    "quartet",
+    "glacier",
+    "desert",
+    "lantern",
+    "market",
+    "spice",
+    "pepper",
+    "saffron",
+    "copper",
+    "meadow",
+    "falcon",
+    "canyon",
+    "thunder",
+    "pottery",
+    "weaving",
+    "orchard",
+    "cider",
+    "beacon",
+    "lighthouse",
+]
 
 
 def main() -> None:
