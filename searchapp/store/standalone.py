@@ -76,6 +76,7 @@ class StandaloneServer:
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._log: TextIO | None = None
+        self._ports: list[int] = []  # kept by restart(): clients find it at the same URI
         self.port = 0
 
     @property
@@ -93,7 +94,8 @@ class StandaloneServer:
 
     def start(self) -> StandaloneServer:
         self.folder.mkdir(parents=True, exist_ok=True)
-        ports = free_ports(len(_PORT_OPTIONS) + 2)
+        ports = self._ports or free_ports(len(_PORT_OPTIONS) + 2)
+        self._ports = ports
         etcd_client, etcd_peer = ports[-2:]
         etcd_config = self.folder / "embedEtcd.yaml"
         etcd_config.write_text(_embedded_etcd_config(etcd_client, etcd_peer))
@@ -170,6 +172,11 @@ class StandaloneServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def restart(self) -> StandaloneServer:
+        """Stop and start again on the same ports and data (an outage, for tests)."""
+        self.stop()
+        return self.start()
 
     def __enter__(self) -> StandaloneServer:
         return self.start()

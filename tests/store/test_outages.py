@@ -11,10 +11,12 @@ without a restart.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,7 @@ from searchapp.ingest import Outcome, ingest, scan
 from searchapp.ingest.manifest import Manifest
 from searchapp.ingest.summary import FileResult
 from searchapp.store import TEXT_SPEC
+from searchapp.store.standalone import StandaloneServer
 from searchapp.web import create_app
 from tests.ingest.helpers import check_manifest_matches_store, prose
 from tests.store.lite_process import alive, paused, stop_store, store_pid, wait_for
@@ -62,9 +65,6 @@ def _outage(app: App) -> None:
     with paused(pid):
         wait_for(lambda: client.losses > noticed, "a client to notice the hung store")
         time.sleep(OUTAGE_SECONDS)  # the fault's length, not a synchronisation
-        import os
-        import signal
-
         os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not alive(pid), "the killed store process to go")
 
@@ -97,10 +97,10 @@ def _assert_same_index(got: App, clean: App) -> None:
 
 
 class _OutageAfter:
-    """An ingest progress hook that starts the outage once ``files`` files are done."""
+    """An ingest progress hook that starts ``outage`` once ``files`` files are done."""
 
-    def __init__(self, app: App, files: int) -> None:
-        self.app = app
+    def __init__(self, outage: Callable[[], None], files: int) -> None:
+        self.outage = outage
         self.files = files
         self.done = 0
         self.thread: threading.Thread | None = None
@@ -111,8 +111,34 @@ class _OutageAfter:
     def file_done(self, result: FileResult) -> None:
         self.done += 1
         if self.done == self.files:
-            self.thread = threading.Thread(target=_outage, args=(self.app,), daemon=True)
+            self.thread = threading.Thread(target=self.outage, daemon=True)
             self.thread.start()
+
+
+def _ingest_through(outage: Callable[[], None], app: App, clean: App, tree: Path) -> None:
+    """Ingest ``tree`` with ``outage`` starting early in the run; the result must
+    equal ``clean``'s (a clean run of the same tree)."""
+    ingest(clean, scan([tree]).files, roots=[tree])
+    hook = _OutageAfter(outage, files=3)
+    try:
+        summary = ingest(app, scan([tree]).files, roots=[tree], progress=hook)
+        stopped: StoreUnavailableError | None = None
+    except StoreUnavailableError as exc:  # allowed: stop clearly, finish next run
+        stopped = exc
+    assert hook.thread is not None, "the outage never started: the tree is too small"
+    hook.thread.join()
+    assert app.store._client.losses >= 1, "the outage was never noticed"
+    if stopped is not None:
+        # Nothing recorded done that the store does not hold.
+        done = {s for s, (_, ok) in _manifest(app).items() if ok}
+        stored = {row["source"] for row in _text_rows(app).values()}
+        assert done <= stored
+        summary = ingest(app, scan([tree]).files, roots=[tree])
+    assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
+    _assert_same_index(app, clean)
+    check_manifest_matches_store(app)
+    again = ingest(app, scan([tree]).files, roots=[tree])
+    assert sum(again.rows_written.values()) == 0  # everything unchanged
 
 
 @pytest.fixture
@@ -124,40 +150,44 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
-def test_ingest_survives_a_store_outage(
-    tree: Path, tmp_path: Path, embedders: Embedders
-) -> None:
+def test_ingest_survives_a_store_outage(tree: Path, tmp_path: Path, embedders: Embedders) -> None:
     clean = App(
         Settings(state_dir=tmp_path / "clean", lite_shared=False, search_consistency="Strong"),
         embedders=embedders,
     )
     app = App(_shared_settings(tmp_path / "state", embed_batch_size=8), embedders=embedders)
     try:
-        ingest(clean, scan([tree]).files, roots=[tree])
-        hook = _OutageAfter(app, files=3)
-        try:
-            summary = ingest(app, scan([tree]).files, roots=[tree], progress=hook)
-            stopped: StoreUnavailableError | None = None
-        except StoreUnavailableError as exc:  # allowed: stop clearly, finish next run
-            stopped = exc
-        assert hook.thread is not None, "the outage never started: the tree is too small"
-        hook.thread.join()
-        assert app.store._client.losses >= 1
-        if stopped is not None:
-            # Nothing recorded done that the store does not hold.
-            done = {s for s, (_, ok) in _manifest(app).items() if ok}
-            stored = {row["source"] for row in _text_rows(app).values()}
-            assert done <= stored
-            summary = ingest(app, scan([tree]).files, roots=[tree])
-        assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
-        _assert_same_index(app, clean)
-        check_manifest_matches_store(app)
-        again = ingest(app, scan([tree]).files, roots=[tree])
-        assert sum(again.rows_written.values()) == 0  # everything unchanged
+        _ingest_through(lambda: _outage(app), app, clean, tree)
     finally:
         app.close()
         clean.close()
         stop_store(tmp_path / "state")
+
+
+@pytest.mark.server
+def test_ingest_survives_a_server_restart(tree: Path, tmp_path: Path, embedders: Embedders) -> None:
+    # A server of its own: the session's server cannot be restarted under other tests.
+    server = StandaloneServer(tmp_path / "server").start()
+    clean = App(
+        Settings(state_dir=tmp_path / "clean", lite_shared=False, search_consistency="Strong"),
+        embedders=embedders,
+    )
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        milvus_uri=server.uri,
+        store_timeout=5.0,
+        store_retries=14,  # about 5 minutes of waits: a restart on a busy machine is slow
+        store_retry_backoff=1.0,
+        search_consistency="Strong",
+        embed_batch_size=8,
+    )
+    app = App(settings, embedders=embedders)
+    try:
+        _ingest_through(server.restart, app, clean, tree)
+    finally:
+        app.close()
+        clean.close()
+        server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,119 @@
+"""ResilientClient: a deadline on every call, and a new connection after a lost store
+(fast: a fake pymilvus client behind the real wrapper)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pymilvus.exceptions import MilvusException
+
+from searchapp.errors import StoreUnavailableError
+from searchapp.store.client import ResilientClient
+
+
+class FakeClient:
+    def __init__(self, number: int, fail_with: Exception | None = None) -> None:
+        self.number = number
+        self.fail_with = fail_with
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.closed = False
+
+    def search(self, *args: Any, **kwargs: Any) -> int:
+        return self._call("search", kwargs)
+
+    def flush(self, *args: Any, **kwargs: Any) -> int:
+        return self._call("flush", kwargs)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def _call(self, name: str, kwargs: dict[str, Any]) -> int:
+        self.calls.append((name, kwargs))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return self.number
+
+
+class Connections:
+    def __init__(self) -> None:
+        self.made: list[FakeClient] = []
+        self.fail_next: Exception | None = None
+
+    def __call__(self) -> FakeClient:
+        client = FakeClient(len(self.made), self.fail_next)
+        self.fail_next = None
+        self.made.append(client)
+        return client
+
+
+def _client(connections: Connections) -> ResilientClient:
+    return ResilientClient(connections, uri="/state/milvus.db", timeout=7.0, slow_timeout=70.0)
+
+
+def test_every_call_gets_a_deadline() -> None:
+    connections = Connections()
+    client = _client(connections)
+    client.search("c", data=[])
+    client.flush("c")
+    client.search("c", timeout=1.0)  # a caller's own deadline wins
+    assert [kwargs["timeout"] for _, kwargs in connections.made[0].calls] == [7.0, 70.0, 1.0]
+
+
+def test_a_lost_store_is_reported_and_the_next_call_reconnects() -> None:
+    connections = Connections()
+    connections.fail_next = MilvusException(message="Fail connecting to server on unix:/x")
+    client = _client(connections)
+    with pytest.raises(StoreUnavailableError, match="cannot reach Milvus at /state/milvus.db"):
+        client.search("c")
+    assert connections.made[0].closed and client.losses == 1
+    assert client.search("c") == 1  # a new connection
+    assert client.reconnects == 1
+
+
+def test_a_deadline_exceeded_is_a_lost_store() -> None:
+    connections = Connections()
+    connections.fail_next = MilvusException(message="rpc error: Deadline Exceeded")
+    client = _client(connections)
+    with pytest.raises(StoreUnavailableError, match="did not answer in time"):
+        client.search("c")
+    assert client.search("c") == 1
+
+
+def test_other_errors_keep_the_connection() -> None:
+    connections = Connections()
+    connections.fail_next = MilvusException(message="collection not found")
+    client = _client(connections)
+    with pytest.raises(MilvusException):  # the caller's translated() names the action
+        client.search("c")
+    assert client.losses == 0 and len(connections.made) == 1
+
+
+def test_a_failed_reconnect_is_unavailable_and_retried_on_the_next_call() -> None:
+    connections = Connections()
+    connections.fail_next = MilvusException(message="server unavailable")
+    client = _client(connections)
+    with pytest.raises(StoreUnavailableError):
+        client.search("c")
+
+    def refuse() -> FakeClient:
+        raise StoreUnavailableError("cannot reach Milvus (still down)")
+
+    client._connect = refuse
+    with pytest.raises(StoreUnavailableError, match="still down"):
+        client.search("c")
+    client._connect = connections
+    assert client.search("c") == 1
+
+
+def test_after_reconnect_runs_on_the_new_connection() -> None:
+    connections = Connections()
+    client = _client(connections)
+    reloaded: list[int] = []
+    client.after_reconnect = lambda new: reloaded.append(new.number)
+    connections.made[0].fail_with = ConnectionError("reset by peer")
+    with pytest.raises(StoreUnavailableError):
+        client.search("c")
+    client.search("c")
+    assert reloaded == [1]
+
