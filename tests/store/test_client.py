@@ -64,7 +64,7 @@ def test_a_lost_store_is_reported_and_the_next_call_reconnects() -> None:
     connections = Connections()
     connections.fail_next = MilvusException(message="Fail connecting to server on unix:/x")
     client = _client(connections)
-    with pytest.raises(StoreUnavailableError, match="cannot reach Milvus at /state/milvus.db"):
+    with pytest.raises(StoreUnavailableError, match=r"cannot reach Milvus at /state/milvus\.db"):
         client.search("c")
     assert connections.made[0].closed and client.losses == 1
     assert client.search("c") == 1  # a new connection
@@ -116,4 +116,3 @@ def test_after_reconnect_runs_on_the_new_connection() -> None:
         client.search("c")
     client.search("c")
     assert reloaded == [1]
-
