@@ -5,9 +5,12 @@ Every store call goes through :class:`ResilientClient`. It gives each call a
 ``timeout`` (pymilvus passes it to gRPC as a deadline), so a hung store fails
 the call with "deadline exceeded" instead of blocking a request thread
 forever. When a call fails because the store is unreachable, it drops the
-connection; the next call opens a new one, which for the embedded store
-re-reads the store's info file and starts the store process again if it is
-gone. So ``serve`` recovers from a killed or restarted store by itself.
+connection and opens a new one, which for the embedded store re-reads the
+store's info file and starts the store process again if it is gone, and
+tries the call once more (not after a deadline: a hung store would only make
+it wait twice). So ``serve`` recovers from a killed, restarted or idle-exited
+store by itself; while the store cannot be reached, calls fail with
+StoreUnavailableError (503).
 """
 
 from __future__ import annotations
@@ -61,16 +64,22 @@ class ResilientClient:
         timeout = self._slow_timeout if name in _SLOW_CALLS else self._timeout
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            client = self._current()
             kwargs.setdefault("timeout", timeout)
-            try:
-                return getattr(client, name)(*args, **kwargs)
-            except Exception as exc:
-                lost = lost_store_error(self._uri, exc)
-                if lost is None:
-                    raise  # the caller's translated() says what failed
-                self._drop(client, f"{name}: {lost}")
-                raise lost from exc
+            for attempt in (1, 2):
+                client = self._current()
+                try:
+                    return getattr(client, name)(*args, **kwargs)
+                except Exception as exc:
+                    lost = lost_store_error(self._uri, exc)
+                    if lost is None:
+                        raise  # the caller's translated() says what failed
+                    self._drop(client, f"{name}: {lost}")
+                    # A store that went away (idle exit, restart) is started again by
+                    # the reconnect: try once more. A hung one (deadline) is not retried,
+                    # which would double the wait.
+                    if attempt == 2 or "did not answer in time" in str(lost):
+                        raise lost from exc
+            raise AssertionError("unreachable")  # the loop returns or raises
 
         return call
 

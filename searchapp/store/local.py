@@ -94,9 +94,21 @@ class LocalStore:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        # Serialises start/stop between commands launched at the same moment.
+        # Serialises start/stop between commands launched at the same moment; a
+        # holder that never lets go is an error after a while, not a hang.
         with open(self.lock_file, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            deadline = time.monotonic() + _START_TIMEOUT + _STOP_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StoreUnavailableError(
+                            f"another process has been starting or stopping the local "
+                            f"store for {self.data_dir} for too long (lock {self.lock_file})"
+                        ) from None
+                    time.sleep(0.05)
             try:
                 yield
             finally:

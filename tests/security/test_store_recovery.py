@@ -7,8 +7,10 @@ The app runs in-process over a real shared Milvus Lite store process, as
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,14 +78,38 @@ def test_killed_store_gives_503_then_recovers_without_restart(served: TestClient
     state = Path(served.app.state.searchapp.settings.state_dir)
     first = kill_store(state)
 
-    during = served.get("/api/search", params={"q": "honey"})
-    assert during.status_code == 503
-    assert "cannot reach Milvus" in during.json()["detail"]
+    # The outage: while this test holds Milvus Lite's own lock on the folder, a new
+    # store process cannot open it, so requests find no store to reach or start.
+    with _folder_locked(state / "milvus.db"):
+        during = served.get("/api/search", params={"q": "honey"})
+        assert during.status_code == 503
+        assert "did not start" in during.json()["detail"]
+        assert served.get("/readyz").status_code == 503
 
     # The next requests reconnect: the store process is started again.
     wait_for(lambda: _ready(served), "/readyz to answer 200 after the store was killed")
     assert store_pid(state) != first
     assert _top_source(served) == "bees.md"
+
+
+def test_store_gone_between_requests_is_restarted_by_the_next_one(served: TestClient) -> None:
+    # An idle exit or a restart between two requests is invisible: the call that finds
+    # the store gone starts it again and is answered.
+    assert _top_source(served) == "bees.md"
+    state = Path(served.app.state.searchapp.settings.state_dir)
+    first = kill_store(state)
+    assert _top_source(served) == "bees.md"
+    assert store_pid(state) != first
+
+
+@contextmanager
+def _folder_locked(data_dir: Path) -> Iterator[None]:
+    with open(data_dir / "LOCK", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def test_hung_store_gives_503_within_the_deadline_then_recovers(served: TestClient) -> None:

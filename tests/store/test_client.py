@@ -60,24 +60,34 @@ def test_every_call_gets_a_deadline() -> None:
     assert [kwargs["timeout"] for _, kwargs in connections.made[0].calls] == [7.0, 70.0, 1.0]
 
 
-def test_a_lost_store_is_reported_and_the_next_call_reconnects() -> None:
+def test_a_store_gone_is_reconnected_and_the_call_tried_once_more() -> None:
     connections = Connections()
     connections.fail_next = MilvusException(message="Fail connecting to server on unix:/x")
     client = _client(connections)
+    assert client.search("c") == 1  # answered by a new connection
+    assert connections.made[0].closed and client.losses == 1 and client.reconnects == 1
+
+
+def test_a_store_still_gone_after_the_reconnect_is_unavailable() -> None:
+    connections = Connections()
+    client = _client(connections)
+    down = MilvusException(message="Fail connecting to server on unix:/x")
+    connections.made[0].fail_with = down
+    connections.fail_next = down  # the new connection fails too
     with pytest.raises(StoreUnavailableError, match=r"cannot reach Milvus at /state/milvus\.db"):
         client.search("c")
-    assert connections.made[0].closed and client.losses == 1
-    assert client.search("c") == 1  # a new connection
-    assert client.reconnects == 1
+    assert client.losses == 2
+    assert client.search("c") == 2  # the store is back: the next call reconnects
 
 
-def test_a_deadline_exceeded_is_a_lost_store() -> None:
+def test_a_deadline_exceeded_is_a_lost_store_and_not_retried() -> None:
     connections = Connections()
     connections.fail_next = MilvusException(message="rpc error: Deadline Exceeded")
     client = _client(connections)
     with pytest.raises(StoreUnavailableError, match="did not answer in time"):
         client.search("c")
-    assert client.search("c") == 1
+    assert len(connections.made[0].calls) == 1 and len(connections.made) == 1
+    assert client.search("c") == 1  # the next call reconnects
 
 
 def test_other_errors_keep_the_connection() -> None:
@@ -91,10 +101,8 @@ def test_other_errors_keep_the_connection() -> None:
 
 def test_a_failed_reconnect_is_unavailable_and_retried_on_the_next_call() -> None:
     connections = Connections()
-    connections.fail_next = MilvusException(message="server unavailable")
     client = _client(connections)
-    with pytest.raises(StoreUnavailableError):
-        client.search("c")
+    connections.made[0].fail_with = MilvusException(message="server unavailable")
 
     def refuse() -> FakeClient:
         raise StoreUnavailableError("cannot reach Milvus (still down)")
@@ -112,7 +120,5 @@ def test_after_reconnect_runs_on_the_new_connection() -> None:
     reloaded: list[int] = []
     client.after_reconnect = lambda new: reloaded.append(new.number)
     connections.made[0].fail_with = ConnectionError("reset by peer")
-    with pytest.raises(StoreUnavailableError):
-        client.search("c")
-    client.search("c")
+    assert client.search("c") == 1
     assert reloaded == [1]
