@@ -174,8 +174,18 @@ class StandaloneServer:
             self._log = None
 
     def restart(self) -> StandaloneServer:
-        """Stop and start again on the same ports and data (an outage, for tests)."""
+        """Stop and start again on the same ports and data (an outage, for tests).
+
+        The launcher moves to another port when the one asked for cannot be bound,
+        which the old server's connections in TIME_WAIT prevent for up to a minute:
+        wait for the ports first, so clients find the server at the same URI.
+        """
         self.stop()
+        deadline = time.monotonic() + self._start_timeout
+        while not all(_bindable(port) for port in self._ports):
+            if time.monotonic() > deadline:
+                raise StoreUnavailableError(f"ports {self._ports} stayed busy after a stop")
+            time.sleep(0.5)
         return self.start()
 
     def __enter__(self) -> StandaloneServer:
@@ -287,6 +297,16 @@ def _configured_proxy_port(config: Path) -> int:
         elif in_proxy and (match := re.fullmatch(r"  port: (\d+).*", line)):
             return int(match.group(1))
     raise StoreUnavailableError(f"no proxy port in {config}")
+
+
+def _bindable(port: int) -> bool:
+    # As the launcher binds: no SO_REUSEADDR, so TIME_WAIT connections block it.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _signal_group(pid: int, signum: int) -> None:
