@@ -19,6 +19,10 @@ _UNREACHABLE = (
     "open local milvus failed",
     "channel closed",
     "unavailable",
+    # A server that is still starting up (after a restart): its data node has not
+    # registered yet, and flushes fail until it has.
+    "node not found",
+    "session not found",
 )
 
 
@@ -39,7 +43,7 @@ def translated(action: str, uri: str) -> Iterator[None]:
         lost = lost_store_error(uri, exc)
         if lost is not None:
             raise lost from exc
-        message = str(getattr(exc, "message", "") or exc)
+        message = _short(str(getattr(exc, "message", "") or exc))
         raise StoreError(f"Milvus failed to {action}: {message}") from exc
 
 
@@ -51,7 +55,7 @@ def lost_store_error(uri: str, exc: BaseException) -> StoreUnavailableError | No
         return None
     code = getattr(exc, "code", None)
     status = code() if callable(code) else None  # grpc.RpcError's status code
-    message = str(getattr(exc, "message", "") or getattr(exc, "details", lambda: "")() or exc)
+    message = _short(str(getattr(exc, "message", "") or getattr(exc, "details", lambda: "")() or exc))
     if getattr(status, "name", "") == "DEADLINE_EXCEEDED" or "deadline exceeded" in message.lower():
         return StoreUnavailableError(
             f"Milvus at {uri} did not answer in time (the deadline is SEARCHAPP_STORE_TIMEOUT, "
@@ -60,6 +64,13 @@ def lost_store_error(uri: str, exc: BaseException) -> StoreUnavailableError | No
     if getattr(status, "name", "") == "UNAVAILABLE" or is_unreachable(message):
         return StoreUnavailableError(unreachable_message(uri, message))
     return None
+
+
+def _short(message: str) -> str:
+    """A server error's last line: Milvus puts a Go stack trace before the reason."""
+    if "stack trace" not in message:
+        return message
+    return message.strip().splitlines()[-1].rsplit(".go:", 1)[-1].split(" ", 2)[-1]
 
 
 def unreachable_message(uri: str, detail: str) -> str:
