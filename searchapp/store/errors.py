@@ -55,7 +55,9 @@ def lost_store_error(uri: str, exc: BaseException) -> StoreUnavailableError | No
         return None
     code = getattr(exc, "code", None)
     status = code() if callable(code) else None  # grpc.RpcError's status code
-    message = _short(str(getattr(exc, "message", "") or getattr(exc, "details", lambda: "")() or exc))
+    details = getattr(exc, "details", None)  # grpc.RpcError's own message
+    raw = getattr(exc, "message", "") or (details() if callable(details) else "") or exc
+    message = _short(str(raw))
     if getattr(status, "name", "") == "DEADLINE_EXCEEDED" or "deadline exceeded" in message.lower():
         return StoreUnavailableError(
             f"Milvus at {uri} did not answer in time (the deadline is SEARCHAPP_STORE_TIMEOUT, "
