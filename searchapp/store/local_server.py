@@ -100,6 +100,11 @@ def _build_server(db: Any, activity: Activity) -> grpc.Server:
         options=[
             ("grpc.max_receive_message_length", _MAX_MESSAGE_SIZE),
             ("grpc.max_send_message_length", _MAX_MESSAGE_SIZE),
+            # pymilvus pings every 10 s, also between calls; gRPC's default server
+            # policy answers that with GOAWAY "too_many_pings", dropping the connection.
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 5000),
+            ("grpc.http2.max_ping_strikes", 0),
         ],
     )
     milvus_pb2_grpc.add_MilvusServiceServicer_to_server(MilvusServicer(db), server)
