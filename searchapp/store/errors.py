@@ -65,6 +65,12 @@ def lost_store_error(uri: str, exc: BaseException) -> StoreUnavailableError | No
         )
     if getattr(status, "name", "") == "UNAVAILABLE" or is_unreachable(message):
         return StoreUnavailableError(unreachable_message(uri, message))
+    if "in state 'released'" in message:
+        # The store restarted under this connection (pymilvus reconnected its channel
+        # by itself) and starts with every collection released: a reconnect loads them.
+        return StoreUnavailableError(
+            f"Milvus at {uri} restarted and has not loaded the collection yet ({message})"
+        )
     return None
 
 

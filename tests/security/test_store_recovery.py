@@ -24,6 +24,7 @@ from searchapp.web import create_app
 from tests.store.lite_process import (
     DEADLINE,
     kill_store,
+    local_store,
     paused,
     stop_store,
     store_pid,
@@ -100,6 +101,19 @@ def test_store_gone_between_requests_is_restarted_by_the_next_one(served: TestCl
     first = kill_store(state)
     assert _top_source(served) == "bees.md"
     assert store_pid(state) != first
+
+
+def test_store_restarted_by_another_process_is_used_at_once(served: TestClient) -> None:
+    # Another command (the worker, an ingest) started the store again before this
+    # app's next request: pymilvus reconnects its channel by itself, to a store whose
+    # collections are all released; the app loads them again and answers.
+    assert _top_source(served) == "bees.md"
+    app: App = served.app.state.searchapp
+    first = kill_store(app.settings.state_dir)
+    local_store(app.settings.state_dir).ensure_running()
+    assert store_pid(app.settings.state_dir) != first
+    assert _top_source(served) == "bees.md"
+    assert _ready(served)
 
 
 @contextmanager
