@@ -129,6 +129,7 @@ def _traffic(
     stop = threading.Event()
     lock = threading.Lock()
     statuses: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()  # the detail of each answer that was not 200
     latencies: list[tuple[float, float]] = []  # (time since start, seconds)
     uploads: Counter[str] = Counter()
     started = time.monotonic()
@@ -140,12 +141,18 @@ def _traffic(
             while not stop.is_set():
                 query = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
                 begun = time.monotonic()
+                reason = ""
                 try:
-                    status = str(client.get("/api/search", params={"q": query}).status_code)
-                except httpx.HTTPError as exc:
+                    response = client.get("/api/search", params={"q": query})
+                    status = str(response.status_code)
+                    if response.status_code != 200:
+                        reason = str(response.json().get("detail", ""))[:160]
+                except (httpx.HTTPError, ValueError) as exc:
                     status = type(exc).__name__
                 with lock:
                     statuses[status] += 1
+                    if reason:
+                        reasons[reason] += 1
                     latencies.append((begun - started, time.monotonic() - begun))
 
     def uploader() -> None:
@@ -189,6 +196,7 @@ def _traffic(
         "requests served": len(latencies),
         "requests per second": round(len(latencies) / duration, 1),
         "search statuses": dict(statuses),
+        "reasons of the errors": dict(reasons.most_common(5)),
         "uploads": dict(uploads),
         "p50 ms": round(_percentile(all_ms, 50), 1),
         "p99 ms": round(_percentile(all_ms, 99), 1),
