@@ -119,7 +119,17 @@ def test_store_restarted_by_another_process_is_used_at_once(served: TestClient) 
 @contextmanager
 def _folder_locked(data_dir: Path) -> Iterator[None]:
     with open(data_dir / "LOCK", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        def locked() -> bool:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        # A killed process's leader shows as a zombie while its other threads still
+        # exit and hold its files: wait for the lock rather than assume it is free.
+        wait_for(locked, "the killed store's lock on its folder to be released")
         try:
             yield
         finally:
