@@ -190,12 +190,16 @@ def _process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie (exited, not yet reaped by its parent) is not alive.
+    # A zombie (exited, not yet reaped by its parent) is not alive, once all its
+    # threads are gone: a killed process's leader is a zombie while its other
+    # threads still exit and hold its files (the store's folder lock among them).
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ")[-1][:1] != "Z"
+            if stat.read().split(") ")[-1][:1] != "Z":
+                return True
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
     except OSError:
-        return True
+        return Path(f"/proc/{pid}").exists()  # vanished meanwhile: gone
 
 
 def _socket_answers(path: str) -> bool:
