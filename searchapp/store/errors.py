@@ -18,6 +18,8 @@ _UNREACHABLE = (
     "failed to connect",
     "open local milvus failed",
     "channel closed",
+    # A call in flight on a connection another thread has just dropped (grpc's words).
+    "closed channel",
     "unavailable",
     # A server that is still starting up (after a restart): its data node has not
     # registered yet, and flushes fail until it has.

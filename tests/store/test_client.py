@@ -122,3 +122,21 @@ def test_after_reconnect_runs_on_the_new_connection() -> None:
     connections.made[0].fail_with = ConnectionError("reset by peer")
     assert client.search("c") == 1
     assert reloaded == [1]
+
+
+def test_a_call_on_a_connection_another_thread_dropped_is_tried_on_the_new_one() -> None:
+    connections = Connections()
+    client = _client(connections)
+    old = connections.made[0]
+
+    def dropped_meanwhile(name: str, kwargs: dict[str, Any]) -> int:
+        # While this call was on its way, another thread found the store lost,
+        # dropped (closed) this connection and will reconnect.
+        client._drop(old, "another thread")
+        raise MilvusException(
+            message="Unexpected error, message=<Cannot invoke RPC on closed channel!>"
+        )
+
+    old._call = dropped_meanwhile  # type: ignore[method-assign]
+    assert client.search("c") == 1  # tried again on the new connection, not a 503
+    assert client.losses == 1
