@@ -12,6 +12,8 @@ from functools import cached_property
 
 from searchapp.config import Settings, get_settings
 from searchapp.embed import Embedders
+from searchapp.errors import ConfigError
+from searchapp.private import private_folder
 from searchapp.search import SearchService
 from searchapp.store import Store
 
@@ -21,6 +23,13 @@ class App:
         self, settings: Settings | None = None, embedders: Embedders | None = None
     ) -> None:
         self.settings = settings or get_settings()
+        try:
+            private_folder(self.settings.state_dir)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the state folder {self.settings.state_dir} "
+                f"({exc.strerror or exc}); set SEARCHAPP_STATE_DIR to a folder you can write"
+            ) from exc
         self._lock = threading.Lock()
         self._store: Store | None = None
         if embedders is not None:  # a seam for tests: share loaded models between apps

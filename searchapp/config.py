@@ -81,6 +81,28 @@ class Settings(BaseSettings):
         "process, so serve, ingest and worker can use it at once. Off: each command "
         "opens the store itself, one process at a time.",
     )
+    # --- store lifecycle and deadlines -----------------------------------------
+    store_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Deadline in seconds of each Milvus call (search, query, upsert, ...): a "
+        "hung store answers 503 after this long instead of holding a request forever.",
+    )
+    store_slow_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        le=86400,
+        description="Deadline in seconds of the long Milvus calls: flush, index creation "
+        "and loading a collection.",
+    )
+    lite_idle_exit: float = Field(
+        default=300.0,
+        ge=0,
+        description="The shared Milvus Lite store process exits after this many seconds "
+        "without a request (the next command starts it again); 0: never. It exits at "
+        "once when its folder is deleted.",
+    )
     collection_prefix: str = Field(
         default="searchapp",
         pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$",

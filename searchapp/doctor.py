@@ -20,6 +20,7 @@ from searchapp.config import Settings, get_settings
 from searchapp.embed import Embedders, ModelIdentity
 from searchapp.embed.clip import ClipSource
 from searchapp.errors import SearchappError
+from searchapp.private import private_folder
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC, Store
 from searchapp.store.schema import ALL_SPECS, CollectionSpec
 
@@ -129,7 +130,7 @@ def _settings_check(settings: Settings) -> Check:
 
 def _state_folder_check(folder: Path) -> Check:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-", delete=True) as probe:
             probe.write(b"ok")
             probe.flush()

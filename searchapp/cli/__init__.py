@@ -59,7 +59,7 @@ def store_status() -> None:
         out.print(f"not running (store folder {local.data_dir})", markup=False)
     else:
         out.print(
-            f"running: pid {info['pid']}, 127.0.0.1:{info['port']}, folder {local.data_dir}",
+            f"running: pid {info['pid']}, socket {info['socket']}, folder {local.data_dir}",
             markup=False,
         )
 
@@ -85,6 +85,9 @@ def _main(
 ) -> None:
     import logging
 
+    from searchapp.private import restrict_new_files
+
+    restrict_new_files()  # the state folder's files and folders: this user's only
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     quiet_third_party_logs()
 

@@ -37,7 +37,11 @@ def open_client(settings: Settings) -> tuple[MilvusClient, str]:
                 f"cannot create the store folder {data_dir.parent} ({exc.strerror or exc}); "
                 "set SEARCHAPP_STATE_DIR (or SEARCHAPP_MILVUS_URI) to a folder you can write"
             ) from exc
-        target = LocalStore(data_dir).ensure_running() if settings.lite_shared else str(data_dir)
+        target = (
+            LocalStore(data_dir).ensure_running(idle_exit=settings.lite_idle_exit)
+            if settings.lite_shared
+            else str(data_dir)
+        )
     else:
         options = server_options(settings)
     shown = settings.shown_milvus_uri  # the URI in every message, log line and API answer
@@ -45,7 +49,10 @@ def open_client(settings: Settings) -> tuple[MilvusClient, str]:
         client = client_class(
             uri=target,
             db_name=settings.milvus_db,
-            timeout=_CONNECT_TIMEOUT,
+            timeout=min(_CONNECT_TIMEOUT, settings.store_timeout),
+            # Its own channel, not pymilvus's shared one per address: after the store
+            # was lost, a reconnect must get a fresh channel, and close must close it.
+            dedicated=True,
             **options,
         )
     return client, shown

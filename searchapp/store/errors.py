@@ -18,7 +18,13 @@ _UNREACHABLE = (
     "failed to connect",
     "open local milvus failed",
     "channel closed",
+    # A call in flight on a connection another thread has just dropped (grpc's words).
+    "closed channel",
     "unavailable",
+    # A server that is still starting up (after a restart): its data node has not
+    # registered yet, and flushes fail until it has.
+    "node not found",
+    "session not found",
 )
 
 
@@ -30,17 +36,51 @@ def is_unreachable(message: str) -> bool:
 @contextmanager
 def translated(action: str, uri: str) -> Iterator[None]:
     """Run a store call; turn pymilvus/gRPC errors into StoreError subclasses."""
+    import grpc
     from pymilvus.exceptions import MilvusException
 
     try:
         yield
-    except MilvusException as exc:
-        message = str(getattr(exc, "message", "") or exc)
-        if is_unreachable(message):
-            raise StoreUnavailableError(unreachable_message(uri, message)) from exc
+    except (MilvusException, grpc.RpcError, ConnectionError) as exc:
+        lost = lost_store_error(uri, exc)
+        if lost is not None:
+            raise lost from exc
+        message = _short(str(getattr(exc, "message", "") or exc))
         raise StoreError(f"Milvus failed to {action}: {message}") from exc
-    except ConnectionError as exc:
-        raise StoreUnavailableError(unreachable_message(uri, str(exc))) from exc
+
+
+def lost_store_error(uri: str, exc: BaseException) -> StoreUnavailableError | None:
+    """The error to raise when ``exc`` says the store is unreachable or hung, else None."""
+    if isinstance(exc, ConnectionError):
+        return StoreUnavailableError(unreachable_message(uri, str(exc)))
+    if not type(exc).__module__.startswith(("pymilvus", "grpc")):
+        return None
+    code = getattr(exc, "code", None)
+    status = code() if callable(code) else None  # grpc.RpcError's status code
+    details = getattr(exc, "details", None)  # grpc.RpcError's own message
+    raw = getattr(exc, "message", "") or (details() if callable(details) else "") or exc
+    message = _short(str(raw))
+    if getattr(status, "name", "") == "DEADLINE_EXCEEDED" or "deadline exceeded" in message.lower():
+        return StoreUnavailableError(
+            f"Milvus at {uri} did not answer in time (the deadline is SEARCHAPP_STORE_TIMEOUT, "
+            "or SEARCHAPP_STORE_SLOW_TIMEOUT for flush and indexing): it is hung or overloaded"
+        )
+    if getattr(status, "name", "") == "UNAVAILABLE" or is_unreachable(message):
+        return StoreUnavailableError(unreachable_message(uri, message))
+    if "in state 'released'" in message:
+        # The store restarted under this connection (pymilvus reconnected its channel
+        # by itself) and starts with every collection released: a reconnect loads them.
+        return StoreUnavailableError(
+            f"Milvus at {uri} restarted and has not loaded the collection yet ({message})"
+        )
+    return None
+
+
+def _short(message: str) -> str:
+    """A server error's last line: Milvus puts a Go stack trace before the reason."""
+    if "stack trace" not in message:
+        return message
+    return message.strip().splitlines()[-1].rsplit(".go:", 1)[-1].split(" ", 2)[-1]
 
 
 def unreachable_message(uri: str, detail: str) -> str:

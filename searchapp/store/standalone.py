@@ -76,6 +76,7 @@ class StandaloneServer:
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._log: TextIO | None = None
+        self._ports: list[int] = []  # kept by restart(): clients find it at the same URI
         self.port = 0
 
     @property
@@ -93,7 +94,8 @@ class StandaloneServer:
 
     def start(self) -> StandaloneServer:
         self.folder.mkdir(parents=True, exist_ok=True)
-        ports = free_ports(len(_PORT_OPTIONS) + 2)
+        ports = self._ports or free_ports(len(_PORT_OPTIONS) + 2)
+        self._ports = ports
         etcd_client, etcd_peer = ports[-2:]
         etcd_config = self.folder / "embedEtcd.yaml"
         etcd_config.write_text(_embedded_etcd_config(etcd_client, etcd_peer))
@@ -170,6 +172,21 @@ class StandaloneServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def restart(self) -> StandaloneServer:
+        """Stop and start again on the same ports and data (an outage, for tests).
+
+        The launcher moves to another port when the one asked for cannot be bound,
+        which the old server's connections in TIME_WAIT prevent for up to a minute:
+        wait for the ports first, so clients find the server at the same URI.
+        """
+        self.stop()
+        deadline = time.monotonic() + self._start_timeout
+        while not all(_bindable(port) for port in self._ports):
+            if time.monotonic() > deadline:
+                raise StoreUnavailableError(f"ports {self._ports} stayed busy after a stop")
+            time.sleep(0.5)
+        return self.start()
 
     def __enter__(self) -> StandaloneServer:
         return self.start()
@@ -280,6 +297,16 @@ def _configured_proxy_port(config: Path) -> int:
         elif in_proxy and (match := re.fullmatch(r"  port: (\d+).*", line)):
             return int(match.group(1))
     raise StoreUnavailableError(f"no proxy port in {config}")
+
+
+def _bindable(port: int) -> bool:
+    # As the launcher binds: no SO_REUSEADDR, so TIME_WAIT connections block it.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _signal_group(pid: int, signum: int) -> None:

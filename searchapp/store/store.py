@@ -13,7 +13,7 @@ from searchapp.config import Settings
 from searchapp.embed.base import ModelIdentity
 from searchapp.errors import FeatureUnsupportedError, ModelMismatchError, StoreError
 from searchapp.store.collection import IndexParams, KeywordIndex, VectorCollection
-from searchapp.store.errors import translated
+from searchapp.store.errors import is_unreachable, translated
 from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
 from searchapp.store.version import ServerInfo
 
@@ -70,10 +70,19 @@ class Store:
 
     @classmethod
     def connect(cls, settings: Settings) -> Store:
+        from searchapp.store.client import ResilientClient
         from searchapp.store.connection import open_client
 
-        client, uri = open_client(settings)
-        return cls(client, uri, settings)
+        uri = settings.resolved_milvus_uri
+        client = ResilientClient(
+            lambda: open_client(settings)[0],
+            uri=uri,
+            timeout=settings.store_timeout,
+            slow_timeout=settings.store_slow_timeout,
+        )
+        store = cls(client, uri, settings)  # type: ignore[arg-type]  # stands in for it
+        client.after_reconnect = store._reload
+        return store
 
     def close(self) -> None:
         self._client.close()
@@ -319,6 +328,27 @@ class Store:
         state = self._client.get_load_state(name).get("state")
         if str(state).split(".")[-1] not in ("Loaded", "<LoadState: Loaded>"):
             self._client.load_collection(name)
+
+    def _reload(self, client: MilvusClient) -> None:
+        """Load again, on a new connection, every collection this process had open.
+
+        A restarted Lite store starts with its collections released; searches
+        and queries on them would fail until loaded.
+        """
+        from pymilvus.exceptions import MilvusException
+
+        with self._aliases_lock:  # a new store may hold other aliases: ask again
+            self._aliases.clear()
+        for physical in list(self._handles):
+            try:
+                state = client.get_load_state(physical, timeout=self._settings.store_timeout)
+                if str(state.get("state")).split(".")[-1] != "Loaded":
+                    client.load_collection(physical, timeout=self._settings.store_slow_timeout)
+            except MilvusException as exc:
+                if is_unreachable(str(getattr(exc, "message", "") or exc)):
+                    raise
+                # Dropped meanwhile (a re-index elsewhere): forget it, it is reopened on use.
+                self._handles.pop(physical, None)
 
 
 def _identity_properties(
