@@ -164,6 +164,7 @@ class Worker:
         if not jobs:
             return
         self._current.start([job.path for job in jobs])
+        self._app.faults.reached("lease")
         try:
             result = sync_paths(self._app, [job.path for job in jobs], progress=self._current)
         except SearchappError as exc:
@@ -191,6 +192,7 @@ class Worker:
         finally:
             self._current.start([])
         self._backoff = 0.0
+        self._app.faults.reached("ack")
         self._finish(jobs, result)
 
     def _skip_unchanged(self, jobs: list[Job]) -> list[Job]:
