@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
 _CONNECT_TIMEOUT = 10.0
+# Milvus Lite answers pymilvus's connect call (a deadline-bound RPC) in Python, on
+# this machine: on a busy machine that took over 10 s and a test's set-up failed.
+# Slow is not unreachable there (a store that is not running refuses at once).
+_LITE_CONNECT_TIMEOUT = 120.0
 
 
 def open_client(settings: Settings) -> tuple[MilvusClient, str]:
@@ -44,7 +48,7 @@ def open_client(settings: Settings) -> tuple[MilvusClient, str]:
         client = client_class(
             uri=target,
             db_name=settings.milvus_db,
-            timeout=_CONNECT_TIMEOUT,
+            timeout=_LITE_CONNECT_TIMEOUT if settings.uses_milvus_lite else _CONNECT_TIMEOUT,
             **options,
         )
     return client, uri
