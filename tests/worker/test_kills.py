@@ -180,7 +180,7 @@ def test_worker_killed_ten_times_loses_and_duplicates_nothing(
     out, _ = drained.communicate(timeout=600)
     assert drained.returncode == 0, out.decode()[-3000:]
 
-    # The status endpoint: every request finished, each item ingested; nothing
+    # The status endpoint: every request finished, each item done; nothing
     # queued, running or failed; no worker shown alive (all were killed or stopped).
     status = api.get("/api/ingest/status").json()
     assert status["worker_alive"] is False, status
@@ -191,7 +191,9 @@ def test_worker_killed_ten_times_loses_and_duplicates_nothing(
         answer = api.get("/api/ingest/status", params={"request_id": request_id}).json()
         assert answer["request"]["finished"] is True, answer
         assert {i["state"] for i in answer["request"]["items"]} == {"done"}, answer
-        assert {i["outcome"] for i in answer["request"]["items"]} == {"ingested"}, answer
+        # "unchanged": a worker killed after ingest, before the ack; the retry
+        # found the file already in the index (the index check below counts it once).
+        assert {i["outcome"] for i in answer["request"]["items"]} <= {"ingested", "unchanged"}
         uploaded.extend(i["path"] for i in answer["request"]["items"])
     assert len(uploaded) == 3 * 3 + len(PLAN) // 3
 
