@@ -252,7 +252,7 @@ def assert_rerun_changes_nothing(crashy: App, root: Path, writes: list[str]) -> 
     assert stored(crashy) == before
 
 
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(2700)
 @pytest.mark.skipif(COCO is None, reason="needs ../shared/data/coco_mini")
 def test_killed_in_every_phase_then_resumed_equals_a_clean_run(
     tmp_path: Path,

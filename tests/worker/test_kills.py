@@ -149,7 +149,7 @@ def rows_by_source(state: Path, prefix: str, embedders: Embedders) -> dict[str, 
         app.close()
 
 
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(2700)
 def test_worker_killed_ten_times_loses_and_duplicates_nothing(
     tmp_path: Path,
     state: Path,
