@@ -122,10 +122,11 @@ def change_tree(root: Path, helpers: ModuleType) -> None:
         photo.unlink()
 
 
-def kill_at(root: Path, env: dict[str, str], phase: str, occurrence: int, helpers) -> Landing:
-    """Run ingest until it pauses at ``phase`` for the ``occurrence``-th time, then SIGKILL it."""
+def kill_at(root: Path, env: dict[str, str], phase: str, occurrence: int, helpers) -> Landing | str:
+    """Run ingest until it pauses at ``phase`` for the ``occurrence``-th time, then
+    SIGKILL it. A run that ends first returns the tail of its log instead."""
     point = f"fault point {phase} #{occurrence}: pausing"
-    # Paused ten minutes: the kill comes long before (the test's timeout is shorter).
+    # Paused ten minutes: the kill comes long before.
     paused = {**env, "SEARCHAPP_FAULT_PAUSE": f"{phase}@{occurrence}:600000"}
     process = helpers.start_ingest(root, paused)
     seen: list[str] = []
@@ -137,9 +138,7 @@ def kill_at(root: Path, env: dict[str, str], phase: str, occurrence: int, helper
             if point in line:
                 process.kill()
                 return Landing(phase, occurrence, line)
-        raise AssertionError(
-            f"the run ended without reaching {phase} #{occurrence}:\n" + "\n".join(seen[-30:])
-        )
+        return f"the run ended before {phase} #{occurrence}:\n" + "\n".join(seen[-20:])
     finally:
         if process.poll() is None:
             process.kill()
@@ -148,14 +147,22 @@ def kill_at(root: Path, env: dict[str, str], phase: str, occurrence: int, helper
 
 def crash_repeatedly(
     root: Path, env: dict[str, str], plan: list[tuple[str, int]], helpers
-) -> list[Landing]:
-    landings = []
+) -> tuple[list[Landing], list[str]]:
+    """The kills of ``plan``, and the runs that ended before their point (which
+    the test reports after comparing the index: a broken ordering that leaves
+    files done too early also makes runs end early)."""
+    landings: list[Landing] = []
+    missed: list[str] = []
     for number, (phase, occurrence) in enumerate(plan, start=1):
         landing = kill_at(root, env, phase, occurrence, helpers)
-        log.info("kill %d landed at %s #%d: %s", number, phase, occurrence, landing.line)
-        landings.append(landing)
+        if isinstance(landing, Landing):
+            log.info("kill %d landed at %s #%d: %s", number, phase, occurrence, landing.line)
+            landings.append(landing)
+        else:
+            log.info("kill %d did not land: %s", number, landing)
+            missed.append(landing)
     assert {phase for phase, _ in plan} == {"pending", "upsert", "delete", "flush", "commit"}
-    return landings
+    return landings, missed
 
 
 def opened(state_dir: Path, prefix: str, embedders: Embedders) -> App:
@@ -270,8 +277,7 @@ def test_killed_in_every_phase_then_resumed_equals_a_clean_run(
     for number, (change, plan) in enumerate(((None, FIRST_PASS), (change_tree, SECOND_PASS))):
         if change is not None:
             change(root, helpers)
-        landings = crash_repeatedly(root, env, plan, helpers)
-        assert len(landings) == 10
+        landings, missed = crash_repeatedly(root, env, plan, helpers)
         resumed = helpers.finish(helpers.start_ingest(root, env))
         assert resumed["failed"] == 0, resumed
 
@@ -284,3 +290,5 @@ def test_killed_in_every_phase_then_resumed_equals_a_clean_run(
         finally:
             crashy.close()
             clean.close()
+        assert not missed, "\n\n".join(missed)
+        assert len(landings) == len(plan) == 10
