@@ -72,8 +72,14 @@ def start_ingest(root: Path, env: dict[str, str], *args: str) -> subprocess.Pope
 
 
 def finish(process: subprocess.Popen[bytes]) -> dict:
-    """The summary of a run that must succeed."""
-    out, err = process.communicate(timeout=600)
+    """The summary of a run that must succeed. No clock of its own: the test's
+    time limit (pytest-timeout) stops a run that hangs, and the run is killed then."""
+    try:
+        out, err = process.communicate()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == 0, err.decode()[-2000:]
     return json.loads(out)
 
