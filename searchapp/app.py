@@ -13,6 +13,7 @@ from functools import cached_property
 from searchapp.config import Settings, get_settings
 from searchapp.embed import Embedders
 from searchapp.errors import ConfigError
+from searchapp.faults import FaultPoints
 from searchapp.private import private_folder
 from searchapp.search import SearchService
 from searchapp.store import Store
@@ -45,6 +46,11 @@ class App:
     @cached_property
     def embedders(self) -> Embedders:
         return Embedders(self.settings)
+
+    @cached_property
+    def faults(self) -> FaultPoints:
+        """Where this process pauses for a crash test (SEARCHAPP_FAULT_PAUSE; none by default)."""
+        return FaultPoints.parse(self.settings.fault_pause)
 
     @cached_property
     def search(self) -> SearchService:

@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from searchapp.errors import ConfigError
+from searchapp.faults import parse_pauses
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # Pillow's own decompression-bomb limit (PIL.Image.MAX_IMAGE_PIXELS): 1 GiB of RGBA pixels / 3.
@@ -234,6 +235,15 @@ class Settings(BaseSettings):
         description="TEST ONLY: a tiny open_clip model with seeded random weights instead "
         "of real CLIP weights, so tests exercise every image path. Its model id says so, "
         "so its vectors never mix with real ones. Never use it for real search.",
+    )
+
+    # --- crash tests ------------------------------------------------------------
+    fault_pause: str = Field(
+        default="",
+        description="TEST ONLY: pause at named fault points so a crash test can kill the "
+        "process inside a phase, e.g. flush@2:60000 (the second flush, 60 s); items "
+        "PHASE[@N]:MS separated by commas, PHASE one of pending, upsert, delete, flush, "
+        "commit, lease, ack (see searchapp/faults.py). A pause changes timing only.",
     )
 
     # --- index and search ----------------------------------------------------
@@ -474,6 +484,12 @@ class Settings(BaseSettings):
     def _empty_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         # Compose files pass unset variables as "": that means no credential.
         return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("fault_pause")
+    @classmethod
+    def _check_fault_pause(cls, value: str) -> str:
+        parse_pauses(value)  # a ValueError says which item is wrong
+        return value
 
     @field_validator("state_dir")
     @classmethod

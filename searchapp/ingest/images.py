@@ -36,6 +36,7 @@ from searchapp.errors import ExtractError, FileSkipped
 from searchapp.extract import TextDocument
 from searchapp.extract.captions import Caption, read_sidecar
 from searchapp.extract.images import ImageLoader
+from searchapp.faults import FaultPoints
 from searchapp.ingest.kinds import ImageFile
 from searchapp.ingest.manifest import WrittenRow
 from searchapp.ingest.pipeline import KeyedEmbedFn, Progress, Versions, stale_rows
@@ -109,6 +110,7 @@ class ImageIngestRun:
         progress: Progress | None = None,
         embed: dict[str, KeyedEmbedFn] | None = None,
         versions: Versions | None = None,
+        faults: FaultPoints | None = None,
     ) -> None:
         """``text_preparer`` and ``clip_text_preparer`` chunk captions for the text
         and CLIP text spaces; each is needed when ``targets`` writes that space.
@@ -116,7 +118,9 @@ class ImageIngestRun:
         each space's model is called directly. Without ``versions`` the store is
         asked which versions it holds. ``workers`` threads read and decode;
         ``write_ahead`` batches may be written while the next is embedded;
-        ``jpeg_scaling`` lets big JPEGs decode at a reduced scale (ImageLoader.load)."""
+        ``jpeg_scaling`` lets big JPEGs decode at a reduced scale (ImageLoader.load);
+        ``faults``: where a crash test may pause the writes (faults.py)."""
+        self._faults = faults or FaultPoints()
         self._embed = embed or _direct_embedders(targets)
         self._versions = versions
         # Per ingested image: the rows written in each space, for the manifest.
@@ -291,10 +295,13 @@ class ImageIngestRun:
             for target, rows in ((text, text_rows), (clip_text, clip_text_rows)):
                 if target is not None:
                     target.collection.upsert(rows)
+                    self._faults.reached("upsert")
             if clip_image is not None:
                 clip_image.collection.upsert(image_rows)
+                self._faults.reached("upsert")
             for collection, expression in older:
                 collection.delete(expression)
+                self._faults.reached("delete")
 
         def then() -> None:
             self._recorded(batch, written, caption_chunks)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from searchapp.config import Settings
 from searchapp.errors import StoreError
+from searchapp.faults import FaultPoints
 
 _SCHEMA = 1
 # Key lists passed to one SQL statement: under SQLite's variable limit.
@@ -77,8 +78,9 @@ def manifest_path(settings: Settings) -> Path:
 class Manifest:
     """The ingest state of one store; open it with :meth:`open`, close it after."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, faults: FaultPoints | None = None) -> None:
         self.path = path
+        self._faults = faults or FaultPoints()
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
@@ -91,8 +93,8 @@ class Manifest:
             raise StoreError(f"cannot open the ingest manifest {path}: {exc}") from exc
 
     @classmethod
-    def open(cls, settings: Settings) -> Manifest:
-        return cls(manifest_path(settings))
+    def open(cls, settings: Settings, faults: FaultPoints | None = None) -> Manifest:
+        return cls(manifest_path(settings), faults)
 
     def close(self) -> None:
         self._db.close()
@@ -204,6 +206,7 @@ class Manifest:
                     "INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?)",
                     [(row.space, row.id, item.source, row.key) for row in item.rows],
                 )
+            self._faults.reached("commit")  # written, not yet committed
 
     def forget(self, sources: Iterable[str]) -> None:
         """Drop entries whose rows are gone from the store."""

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from searchapp.errors import ExtractError, FileSkipped
+from searchapp.faults import FaultPoints
 from searchapp.ingest.deadline import within
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.manifest import WrittenRow
@@ -113,14 +114,17 @@ class TextIngestRun:
         read_workers: int = 1,
         write_ahead: int = 1,
         read_timeout: float | None = None,
+        faults: FaultPoints | None = None,
     ) -> None:
         """Without ``versions`` (a re-index into new collections), the store itself is
         asked whether a file's content is there. ``read_workers`` threads prepare
         files ahead of the model (0: in the calling thread); ``write_ahead``
         batches may be written in the background while the next is embedded (0:
         each batch is written before the next is embedded). Reading one file
-        taking longer than ``read_timeout`` seconds fails it (deadline.py)."""
+        taking longer than ``read_timeout`` seconds fails it (deadline.py).
+        ``faults``: where a crash test may pause the writes (faults.py)."""
         self._space = space
+        self._faults = faults or FaultPoints()
         self._versions = versions
         self._collection = collection
         self._preparer = preparer
@@ -229,8 +233,10 @@ class TextIngestRun:
 
         def write() -> None:
             self._collection.upsert(batch)
+            self._faults.reached("upsert")
             if older:
                 self._collection.delete(older)
+                self._faults.reached("delete")
 
         def then() -> None:
             for pending, count in owners:

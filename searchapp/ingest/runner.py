@@ -191,6 +191,7 @@ class _Run:
         self._force = force
         self._progress = progress
         self._state = state
+        self._faults = app.faults
         self._embed: dict[str, KeyedEmbedFn] = {s: r.embed for s, r in reusers.items()}
         self._text_preparer = (
             TextPreparer(
@@ -271,6 +272,7 @@ class _Run:
                 read_workers=self._settings.ingest_read_workers,
                 write_ahead=self._settings.ingest_write_ahead,
                 read_timeout=self._settings.extract_timeout_seconds,
+                faults=self._faults,
             )
             result = run.run(documents)
             summary.rows_written[document_pass.space] += result.chunks
@@ -304,6 +306,7 @@ class _Run:
             progress=self._progress,
             embed=self._embed,
             versions=versions,
+            faults=self._faults,
         )
         result = run.run(images)
         summary.rows_written.update(result.rows_written)

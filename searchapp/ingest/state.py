@@ -84,7 +84,8 @@ class IngestState:
         self._app = app
         self._retries = retries
         self.recipe = recipe
-        self.manifest = Manifest.open(app.settings)
+        self.faults = app.faults
+        self.manifest = Manifest.open(app.settings, self.faults)
         self.notices: list[str] = []
 
     def close(self) -> None:
@@ -147,8 +148,14 @@ class IngestState:
             expression = is_in("source", sources[start : start + _DELETE_GROUP])
             for handle in collections:
                 handle.delete(expression)
-        for handle in collections:
+                self.faults.reached("delete")
+        self.flush(collections)
+
+    def flush(self, collections: Sequence[VectorCollection] | None = None) -> None:
+        """Flush ``collections`` (default: every space's) so what was written lasts."""
+        for handle in self.collections() if collections is None else collections:
             handle.flush()
+            self.faults.reached("flush")
 
     # --- a round --------------------------------------------------------------
 
@@ -158,6 +165,7 @@ class IngestState:
         paths = [f.path for f in documents] + [i.found.path for i in images]
         entries = self.entries(paths)
         self.manifest.begin(str(p) for p in paths)
+        self.faults.reached("pending")
         return RoundVersions(self.manifest, entries, self.recipe)
 
     def finish_round(self, versions: RoundVersions, outcome: RoundOutcome) -> None:
@@ -187,7 +195,6 @@ class IngestState:
         if stale:
             self.delete_rows(stale)
         elif outcome.written:
-            for handle in self.collections():
-                handle.flush()
+            self.flush()
         self.manifest.commit(finished, self.recipe)
         self.manifest.forget(cleared)

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
 _CONNECT_TIMEOUT = 10.0
+# Milvus Lite answers pymilvus's connect call (a deadline-bound RPC) in Python, on
+# this machine: on a busy machine that took over 10 s and a test's set-up failed.
+# Slow is not unreachable there (a store that is not running refuses at once).
+_LITE_CONNECT_TIMEOUT = 120.0
 
 
 def open_client(settings: Settings) -> tuple[MilvusClient, str]:
@@ -49,7 +53,10 @@ def open_client(settings: Settings) -> tuple[MilvusClient, str]:
         client = client_class(
             uri=target,
             db_name=settings.milvus_db,
-            timeout=min(_CONNECT_TIMEOUT, settings.store_timeout),
+            # Lite answers the connect's set-up call in Python: slow on a busy machine.
+            timeout=_LITE_CONNECT_TIMEOUT
+            if settings.uses_milvus_lite
+            else min(_CONNECT_TIMEOUT, settings.store_timeout),
             # Its own channel, not pymilvus's shared one per address: after the store
             # was lost, a reconnect must get a fresh channel, and close must close it.
             dedicated=True,

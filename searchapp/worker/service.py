@@ -164,6 +164,7 @@ class Worker:
         if not jobs:
             return
         self._current.start([job.path for job in jobs])
+        self._app.faults.reached("lease")
         try:
             result = sync_paths(
                 self._app,
@@ -196,6 +197,7 @@ class Worker:
         finally:
             self._current.start([])
         self._backoff = 0.0
+        self._app.faults.reached("ack")
         self._finish(jobs, result)
 
     def _skip_unchanged(self, jobs: list[Job]) -> list[Job]:

@@ -8,12 +8,14 @@ what ``GET /api/ingest/status`` shows.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from searchapp.store.local import _process_alive
 from searchapp.worker.queue import LEASE_SECONDS, JobQueue, WorkerIdentity
 
 # A worker whose heartbeat is older than this is shown as not alive.
@@ -124,6 +126,7 @@ class StatusBoard:
 
     def snapshot(self, request_id: str | None = None) -> Snapshot:
         now = time.time()
+        host = socket.gethostname()
         with self._db.read() as conn:
             counts = {state: 0 for state in ("queued", "running", "done", "failed")}
             for row in conn.execute("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state"):
@@ -142,7 +145,7 @@ class StatusBoard:
                     roots=json.loads(r["roots"]),
                     started_at=r["started_at"],
                     heartbeat_age=round(max(now - r["heartbeat_at"], 0.0), 3),
-                    alive=r["stopped_at"] is None and now - r["heartbeat_at"] < _ALIVE_WITHIN,
+                    alive=_alive(r, now, host),
                     current_path=r["current_path"],
                 )
                 for r in conn.execute(
@@ -175,6 +178,14 @@ class StatusBoard:
             recent_errors=errors,
             request=request,
         )
+
+
+def _alive(worker: Any, now: float, host: str) -> bool:
+    """Not stopped, a recent heartbeat, and (on this machine) its process still there:
+    a killed worker is shown dead at once, not once its heartbeat is old."""
+    if worker["stopped_at"] is not None or now - worker["heartbeat_at"] >= _ALIVE_WITHIN:
+        return False
+    return worker["host"] != host or _process_alive(int(worker["pid"]))
 
 
 def _request_items(conn: Any, request_id: str) -> list[ItemInfo]:

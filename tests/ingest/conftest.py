@@ -6,7 +6,7 @@ import importlib.util
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from searchapp.cli import app as cli
 from searchapp.search import SearchResult
+from searchapp.store.local import LocalStore
 
 # One search's outcome: ("ok" or "error", hits, the best hit's file name or the
 # error, the result's notice).
@@ -72,3 +73,11 @@ def helpers() -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Iterator[Path]:
+    """A state folder for `searchapp` processes; its shared store process is stopped after."""
+    state = tmp_path / "state"
+    yield state
+    LocalStore(state / "milvus.db").stop()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +44,44 @@ WORDS = [
     "saffron",
     "copper",
 ]
+
+
+def environment(state_dir: Path, prefix: str, **extra: str) -> dict[str, str]:
+    """The environment of a `searchapp` process on ``state_dir``'s store (the tiny
+    random CLIP), without the developer's own SEARCHAPP_* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCHAPP_")}
+    env.update(
+        SEARCHAPP_STATE_DIR=str(state_dir),
+        SEARCHAPP_COLLECTION_PREFIX=prefix,
+        SEARCHAPP_TEST_RANDOM_CLIP="1",
+        HF_HUB_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        **extra,
+    )
+    return env
+
+
+def start_ingest(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """`searchapp ingest ROOT --json` as a process (stdout: the summary, stderr: the log)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "searchapp.cli", "ingest", str(root), "--json", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def finish(process: subprocess.Popen[bytes]) -> dict:
+    """The summary of a run that must succeed. No clock of its own: the test's
+    time limit (pytest-timeout) stops a run that hangs, and the run is killed then."""
+    try:
+        out, err = process.communicate()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err.decode()[-2000:]
+    return json.loads(out)
 
 
 def prose(seed: int, words: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -22,19 +23,23 @@ def test_read_ahead_keeps_input_order(workers: int) -> None:
 
 
 def test_read_ahead_reads_in_other_threads_and_only_so_far_ahead() -> None:
-    started: list[int] = []
+    pulled: list[int] = []
     threads: set[str] = set()
 
+    def items() -> Iterator[int]:
+        for n in range(100):
+            pulled.append(n)
+            yield n
+
     def read(n: int) -> int:
-        started.append(n)
         threads.add(threading.current_thread().name)
         return n
 
-    with read_ahead(read, range(100), workers=2, ahead=3) as results:
+    with read_ahead(read, items(), workers=2, ahead=3) as results:
         assert next(results) == 0
-        time.sleep(0.05)
-        # The consumer took one result: at most `ahead` more were submitted.
-        assert len(started) <= 4
+        # The consumer took one result: at most `ahead` more were taken from the
+        # input (counted where they are taken, so no waiting is needed to see it).
+        assert len(pulled) <= 4
         assert list(results) == list(range(1, 100))
     assert all(name.startswith("searchapp-read") for name in threads)
 
@@ -71,16 +76,15 @@ def test_leaving_read_ahead_early_stops_the_reading() -> None:
 
     def read(n: int) -> int:
         started.append(n)
-        time.sleep(0.01)
         return n
 
     with pytest.raises(RuntimeError), read_ahead(read, range(1000), workers=2, ahead=10) as results:
         next(results)
         raise RuntimeError("the model failed")
-    # Leaving waited for the running reads and cancelled the queued ones.
-    stopped_at = len(started)
-    time.sleep(0.1)
-    assert len(started) == stopped_at <= 12
+    # Leaving cancelled the queued reads and waited for the running ones: no
+    # reader thread is left that could start another.
+    assert len(started) <= 12
+    assert not [t for t in threading.enumerate() if t.name.startswith("searchapp-read")]
 
 
 @pytest.mark.parametrize("depth", [0, 1, 3])
@@ -124,7 +128,6 @@ def test_a_failed_write_raises_and_nothing_after_it_is_recorded() -> None:
     def write(n: int) -> None:
         if n == 2:
             raise ConnectionError("milvus went away")
-        time.sleep(0.01)
 
     with pytest.raises(ConnectionError, match="milvus went away"), BackgroundWriter(2) as writer:
         for n in range(6):
@@ -134,16 +137,29 @@ def test_a_failed_write_raises_and_nothing_after_it_is_recorded() -> None:
 
 def test_an_error_in_the_caller_cancels_writes_not_started() -> None:
     started: list[int] = []
+    running = threading.Event()
     gate = threading.Event()
 
     def write(n: int) -> None:
         started.append(n)
-        gate.wait(5)
+        running.set()
+        gate.wait()
 
-    # The first write is still running when the caller fails; it is let go later.
-    threading.Timer(0.2, gate.set).start()
+    def release_once_the_rest_is_cancelled(writer: BackgroundWriter) -> None:
+        # The first write is held until leaving the writer has cancelled the
+        # others (polled: a condition, not a guess at how long that takes).
+        # Given up after a generous deadline: then the other writes run and the
+        # assert below fails, instead of the test hanging.
+        queued = [future for future, _ in list(writer._pending)[1:]]
+        deadline = time.monotonic() + 60
+        while not all(f.cancelled() for f in queued) and time.monotonic() < deadline:
+            threading.Event().wait(0.01)
+        gate.set()
+
     with pytest.raises(RuntimeError), BackgroundWriter(5) as writer:
         for n in range(4):
             writer.submit(lambda n=n: write(n), lambda: None)
+        assert running.wait(60)  # the first write is running, the others queued
+        threading.Thread(target=release_once_the_rest_is_cancelled, args=(writer,)).start()
         raise RuntimeError("model failed")
     assert started == [0]

@@ -103,3 +103,25 @@ def test_wrong_credentials_or_tls_say_what_to_check(
     with pytest.raises(StoreUnavailableError, match=message) as caught:
         Store.connect(settings)
     assert "SEARCHAPP_MILVUS_TOKEN" in str(caught.value)
+
+
+def test_a_busy_embedded_store_gets_time_to_answer_the_connect_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pymilvus's connect is an RPC with a deadline; Milvus Lite answers it in Python on
+    this machine, so a busy machine must not turn "slow" into "unreachable" (a test's
+    set-up once failed that way). A server keeps the short deadline."""
+    from searchapp.store import connection
+
+    deadlines: dict[str, float] = {}
+
+    class Client:
+        def __init__(self, *, uri: str, timeout: float, **options: object) -> None:
+            deadlines[uri] = timeout
+
+    monkeypatch.setattr(connection, "_import_client", lambda: Client)
+    lite = Settings(state_dir=tmp_path, lite_shared=False)
+    connection.open_client(lite)
+    connection.open_client(Settings(milvus_uri="http://milvus:19530"))
+    assert deadlines[lite.resolved_milvus_uri] >= 60
+    assert deadlines["http://milvus:19530"] <= 10

@@ -25,7 +25,7 @@ def _sources(app: App, spec=TEXT_SPEC) -> set[str]:
     return {row["source"] for row in handle.query("", ["source"])} if handle else set()
 
 
-def _until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+def _until(condition: Callable[[], bool], timeout: float = 240.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,14 +52,21 @@ def unreachable(tmp_path: Path, embedders: Embedders) -> Iterator[TestClient]:
         ("GET", "/api/collections", {}),
     ],
 )
-def test_store_unreachable_answers_503_quickly(
-    unreachable: TestClient, method: str, path: str, params: dict[str, str]
+@pytest.mark.timeout(120)
+def test_store_unreachable_answers_503_at_once(
+    unreachable: TestClient,
+    method: str,
+    path: str,
+    params: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    started = time.perf_counter()
+    # A refused connection is answered at once, not after a connect timeout: with
+    # the timeout raised to an hour, a request that waited for it would be stopped
+    # by this test's own timeout (no wall-clock assert, so a busy machine is fine).
+    monkeypatch.setattr("searchapp.store.connection._CONNECT_TIMEOUT", 3600.0)
     response = unreachable.request(method, path, params=params)
     assert response.status_code == 503, response.text
     assert "cannot reach Milvus at http://127.0.0.1:9" in response.json()["detail"]
-    assert time.perf_counter() - started < 5
 
 
 def test_store_unreachable_upload_answers_503(unreachable: TestClient) -> None:
