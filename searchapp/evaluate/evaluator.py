@@ -158,7 +158,7 @@ class Evaluator:
     @cached_property
     def _query_vectors(self) -> dict[str, np.ndarray]:
         ids = list(self.dataset.queries)
-        vectors = self.app.embedders.text().embed([self.dataset.queries[q] for q in ids])
+        vectors = self.app.embedders.query_text().embed([self.dataset.queries[q] for q in ids])
         return dict(zip(ids, vectors, strict=True))
 
     def _ranking(
@@ -194,6 +194,9 @@ def scratch_prefix(settings: Settings, embedders: Embedders, corpus_sha256: str)
     recipe = {
         "corpus": corpus_sha256,
         "model": identity.describe(),
+        # Vectors of another backend differ slightly: their own collection. Torch's
+        # recipe is unchanged, so collections built before the backends are reused.
+        **({"backend": identity.backend} if identity.backend != "torch" else {}),
         "schema": SCHEMA_VERSION,
         "chunk": [settings.chunk_tokens, settings.chunk_overlap, settings.chunk_title],
         "hnsw": [settings.hnsw_m, settings.hnsw_ef_construction],

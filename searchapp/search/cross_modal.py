@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import time
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,7 +32,6 @@ from searchapp.errors import (
     ModelUnavailableError,
     NotFoundError,
 )
-from searchapp.extract.images import ImageLoader
 from searchapp.search.hits import (
     IMAGE_FIELDS,
     MAX_FETCH,
@@ -46,6 +46,9 @@ from searchapp.search.results import Hit, SearchResult, Stopwatch, elapsed_ms
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, Store
 from searchapp.store.collection import VectorCollection
 from searchapp.store.filters import all_of, not_equals
+
+if TYPE_CHECKING:
+    from searchapp.extract.images import ImageLoader
 
 #: Largest query image accepted, in bytes (uploads are untrusted).
 MAX_QUERY_IMAGE_BYTES = 32 * 1024 * 1024
@@ -72,6 +75,9 @@ class CrossModalSearch:
 
     @cached_property
     def _loader(self) -> ImageLoader:
+        # Imported here: Pillow and the extractors are not needed by text queries.
+        from searchapp.extract.images import ImageLoader
+
         # Built on the first image query: it sets Pillow's (process-wide) pixel limit.
         return ImageLoader(self._settings.image_max_pixels)
 

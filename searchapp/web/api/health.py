@@ -38,7 +38,7 @@ def healthz() -> Health:
 def readyz(app: AppDep) -> JSONResponse:
     """Ready to search: the store answers and the text model is loaded."""
     store = _check(lambda: app.store.existing_collection(TEXT_SPEC))
-    text_model = _check(app.embedders.text)
+    text_model = _check(app.embedders.query_text)
     clip = _check(app.embedders.clip)
     body = Readiness(
         ready=store == "ok" and text_model == "ok", store=store, text_model=text_model, clip=clip
