@@ -10,8 +10,7 @@ import pytest
 
 from searchapp.chunking import chunk_text
 from searchapp.config import DEFAULT_TEXT_MODEL, Settings
-from searchapp.embed import Embedders
-from searchapp.embed import onnx_export
+from searchapp.embed import Embedders, onnx_export
 from searchapp.embed.text import resolve_text_model
 from searchapp.extract import extract_text
 
