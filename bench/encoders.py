@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=1500, help="abstracts (0: all 5,183)")
     parser.add_argument("--threads", type=int, default=2, help="threads per model call")
     parser.add_argument("--chunks", type=int, default=512, help="chunks for the speed test")
+    parser.add_argument("--queries", type=int, default=300, help="queries for the speed test")
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--state", type=Path, help="state folder (kept; default: a temp one)")
     parser.add_argument("--scifact", type=Path, default=SCIFACT, help="the BEIR folder")
@@ -111,7 +112,7 @@ def main() -> None:
     state = args.state or scratch / "state"
     settings = Settings(state_dir=state, lite_shared=False, embed_threads=args.threads)
     dataset = BeirDataset.load(args.scifact)
-    queries = list(dataset.queries.values())
+    queries = list(dataset.queries.values())[: args.queries]
     torch_model = Embedders(settings).text_model(DEFAULT_TEXT_MODEL, "torch")
     with gzip.open(args.scifact / "corpus.jsonl.gz", "rt") as corpus:
         abstracts = [json.loads(line)["text"] for _, line in zip(range(400), corpus, strict=False)]
@@ -123,6 +124,7 @@ def main() -> None:
         f"{settings.embed_batch_size}; {args.threads} threads"
     )
     speeds = {b: speed(settings, b, queries, chunks) for b in backends}
+    sys.stdout.flush()
     for backend, figures in speeds.items():
         ratio_q = figures["queries/s"] / speeds[backends[0]]["queries/s"]
         ratio_c = figures["chunks/s"] / speeds[backends[0]]["chunks/s"]
@@ -136,6 +138,7 @@ def main() -> None:
     print("nDCG@10 (ingest backend -> query backend):")
     for backend in backends:
         print(f"  {backend:10} -> {backend:10} {quality(settings, data, backend, backend)}")
+        sys.stdout.flush()
     for backend in backends:
         if backend != "torch":
             print(f"  {'torch':10} -> {backend:10} {quality(settings, data, 'torch', backend)}")
