@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--state", type=Path, help="state folder (kept; default: a temp one)")
     parser.add_argument("--scifact", type=Path, default=SCIFACT, help="the BEIR folder")
     parser.add_argument("--no-quality", action="store_true", help="speed only")
+    parser.add_argument("--no-speed", action="store_true", help="quality only")
     args = parser.parse_args()
     backends = args.backends.split(",")
     scratch = Path(tempfile.mkdtemp(prefix="bench-encoders-"))
@@ -123,8 +124,7 @@ def main() -> None:
         f"speed: {len(queries)} queries one per call, {len(chunks)} chunks in batches of "
         f"{settings.embed_batch_size}; {args.threads} threads"
     )
-    speeds = {b: speed(settings, b, queries, chunks) for b in backends}
-    sys.stdout.flush()
+    speeds = {} if args.no_speed else {b: speed(settings, b, queries, chunks) for b in backends}
     for backend, figures in speeds.items():
         ratio_q = figures["queries/s"] / speeds[backends[0]]["queries/s"]
         ratio_c = figures["chunks/s"] / speeds[backends[0]]["chunks/s"]
@@ -132,6 +132,7 @@ def main() -> None:
             f"  {backend:10} {figures['queries/s']:7.1f} queries/s ({ratio_q:.2f}x)  "
             f"{figures['chunks/s']:6.1f} chunks/s ({ratio_c:.2f}x)"
         )
+    sys.stdout.flush()
     if args.no_quality:
         return
     data = subset(args.scifact, scratch / "scifact", args.docs)

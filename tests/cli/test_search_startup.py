@@ -1,5 +1,6 @@
-"""`searchapp search` with an ONNX backend starts without torch, open_clip or
-sentence-transformers, and a collection records the backend that made its vectors."""
+"""`searchapp search` with an ONNX backend starts without torch, open_clip,
+sentence-transformers or transformers, and a collection records the backend that
+made its vectors."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
-HEAVY = ("torch", "open_clip", "sentence_transformers")
+HEAVY = ("torch", "open_clip", "sentence_transformers", "transformers")
 # Runs the command in this interpreter, then reports which heavy modules it imported.
 _SEARCH_AND_REPORT = """
 import json, sys
