@@ -116,7 +116,7 @@ class Settings(BaseSettings):
 
     # --- text model backends (ONNX Runtime) -----------------------------------
     query_backend: TextBackend = Field(
-        default="onnx-int8",
+        default="onnx",
         description="How queries are embedded by the text model: torch (sentence-"
         "transformers), onnx (ONNX Runtime, float32) or onnx-int8 (ONNX Runtime, int8 "
         "weights). The ONNX files are exported from the local weights on first use. "
