@@ -20,6 +20,7 @@ from searchapp.errors import ConfigError
 from searchapp.faults import parse_pauses
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+TextBackend = Literal["torch", "onnx", "onnx-int8"]
 # Pillow's own decompression-bomb limit (PIL.Image.MAX_IMAGE_PIXELS): 1 GiB of RGBA pixels / 3.
 PILLOW_MAX_IMAGE_PIXELS = 89_478_485
 
@@ -136,6 +137,32 @@ class Settings(BaseSettings):
         default=32, ge=1, le=4096, description="Texts per model call while ingesting."
     )
     device: str = Field(default="cpu", description="torch device for the models.")
+
+    # --- text model backends (ONNX Runtime) -----------------------------------
+    query_backend: TextBackend = Field(
+        default="onnx",
+        description="How queries are embedded by the text model: torch (sentence-"
+        "transformers), onnx (ONNX Runtime, float32) or onnx-int8 (ONNX Runtime, int8 "
+        "weights). The ONNX files are exported from the local weights on first use. "
+        "The onnx backends load neither torch nor sentence-transformers.",
+    )
+    ingest_backend: TextBackend = Field(
+        default="onnx",
+        description="How documents are embedded by the text model while ingesting: torch, "
+        "onnx or onnx-int8 (see QUERY_BACKEND).",
+    )
+    onnx_cache_dir: Path | None = Field(
+        default=None,
+        description="Folder for the ONNX exports of the text model (made once per model "
+        "version). Default: XDG_CACHE_HOME/searchapp/onnx (~/.cache/searchapp/onnx).",
+    )
+    embed_threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="CPU threads of a text model call (torch and ONNX Runtime); 0: the "
+        "library's default (all cores).",
+    )
 
     # --- ingest runs ----------------------------------------------------------
     store_retries: int = Field(
@@ -532,7 +559,7 @@ class Settings(BaseSettings):
     def _expand_uploads(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None
 
-    @field_validator("clip_checkpoint")
+    @field_validator("clip_checkpoint", "onnx_cache_dir")
     @classmethod
     def _expand_checkpoint(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None
@@ -583,6 +610,11 @@ class Settings(BaseSettings):
     def worker_queue_path(self) -> Path:
         """The worker's durable queue and status (SQLite), shared by serve and worker."""
         return self.state_dir / "worker-queue.db"
+
+    @property
+    def resolved_onnx_cache_dir(self) -> Path:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return self.onnx_cache_dir or Path(base) / "searchapp" / "onnx"
 
     @property
     def uses_milvus_lite(self) -> bool:

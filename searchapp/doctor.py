@@ -183,7 +183,8 @@ def _collection_checks(
     index = handle.index
     detail = (
         f"{handle.name} -> {handle.physical_name}: {rows} rows; model "
-        f"{handle.identity.describe()}; index {index.index_type} M={index.m} "
+        f"{handle.identity.describe()}{_backend(handle.identity)}; "
+        f"index {index.index_type} M={index.m} "
         f"efConstruction={index.ef_construction}"
     )
     problems = []
@@ -214,6 +215,10 @@ def _collection_checks(
         )
     status = Status.WARN if problems else Status.OK
     yield Check(name, status, "; ".join([detail, *problems]), essential=False)
+
+
+def _backend(identity: ModelIdentity) -> str:
+    return f", vectors by the {identity.backend} backend" if identity.backend else ""
 
 
 def _settings_for(spec: CollectionSpec, identity: ModelIdentity) -> str:
@@ -257,13 +262,16 @@ def _text_model_checks(
             source = "from the Hugging Face cache or the hub (needs the network once)"
         try:
             embedder = embedders.text_model(model)
+            embedders.query_text(model)  # the query backend must load as well
         except SearchappError as exc:
             yield Check(f"text model {model}", Status.FAIL, str(exc))
             continue
         yield Check(
             f"text model {model}",
             Status.OK,
-            f"loads {source}; {embedder.dim}-d, {embedder.max_tokens} word pieces per chunk",
+            f"loads {source}; {embedder.dim}-d, {embedder.max_tokens} word pieces per chunk; "
+            f"backends: {settings.ingest_backend} for ingest, {settings.query_backend} for "
+            "queries",
         )
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from searchapp.cli.ingest_progress import IngestBar, ingest_progress
 from searchapp.cli.output import command_errors, err, out
 from searchapp.search import Retrieval
+from searchapp.search.service import MAX_QUERY_CHARS
 
 
 class Choice(StrEnum):
@@ -73,6 +74,12 @@ def eval_command(
         finally:
             evaluator.close()
             app.close()
+    if report.cut_queries:
+        err.print(
+            f"warning: {len(report.cut_queries)} queries longer than {MAX_QUERY_CHARS} "
+            f"characters were cut to the model's window: {', '.join(report.cut_queries)}",
+            markup=False,
+        )
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
         return

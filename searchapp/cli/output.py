@@ -41,12 +41,13 @@ def quiet_third_party_logs() -> None:
     root = logging.getLogger()
     if not any(isinstance(f, _FromOpenClip) for f in root.filters):
         root.addFilter(_FromOpenClip())
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover
-        return
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    # transformers reads these when it is first imported: importing it here to set
+    # them would cost a query-only command (ONNX backend) about a second.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    hf_logging = sys.modules.get("transformers.utils.logging")
+    if hf_logging is not None:  # already imported: set them on it directly
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
 
 
 @contextmanager

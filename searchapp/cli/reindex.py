@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from searchapp.cli.ingest_progress import IngestBar, ingest_progress, print_ingest_summary
 from searchapp.cli.output import command_errors, err, out
 from searchapp.ingest import Outcome
-from searchapp.ingest.reindex import ReindexPlan, ReindexReport
+
+if TYPE_CHECKING:  # the re-index code loads every extractor: imported when it runs
+    from searchapp.ingest.reindex import ReindexPlan, ReindexReport
 
 
 class Space(StrEnum):

@@ -34,7 +34,8 @@ def stats_command(
         out.print(f"{info.name} -> {info.physical_name}: {info.rows} rows", markup=False)
         out.print(
             f"  model {info.model}, {info.dim}-d, {info.metric}"
-            + (", normalised" if info.normalized else ""),
+            + (", normalised" if info.normalized else "")
+            + (f", {info.backend} backend" if info.backend else ""),
             markup=False,
         )
         out.print(

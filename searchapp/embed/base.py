@@ -5,9 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from searchapp.chunking import Tokenizer
 
 Modality = Literal["text", "image"]
 Item = TypeVar("Item")
@@ -29,6 +32,10 @@ class ModelIdentity:
     metric: str = "COSINE"
     normalized: bool = True
     load_from: str = field(default="", compare=False)
+    # How the vectors were computed (torch, onnx, onnx-int8): not part of the
+    # identity either. The backends run the same weights and agree to a cosine
+    # of 0.99+, so a collection made by one is searched with another.
+    backend: str = field(default="", compare=False)
 
     def describe(self) -> str:
         norm = "normalised" if self.normalized else "raw"
@@ -80,3 +87,23 @@ class Embedder(ABC, Generic[Item]):
     @abstractmethod
     def _embed_batch(self, batch: Sequence[Item]) -> np.ndarray:
         """Vectors for one batch of at most ``batch_size`` items."""
+
+
+class TextEmbedder(Embedder[str]):
+    """A text model: its vectors, its window, and a tokenizer for chunking."""
+
+    modality = "text"
+
+    @property
+    @abstractmethod
+    def max_tokens(self) -> int:
+        """Word pieces a chunk may hold: the model's window minus [CLS] and [SEP]."""
+
+    @property
+    @abstractmethod
+    def tokenizer(self) -> Tokenizer:
+        """The model's tokenizer in the form :func:`searchapp.chunking.chunk_text` takes."""
+
+    @abstractmethod
+    def window_prefix(self, text: str) -> str:
+        """The start of ``text`` the model reads (all of it when it fits its window)."""

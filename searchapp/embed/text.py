@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from searchapp.config import DEFAULT_TEXT_MODEL
-from searchapp.embed.base import Embedder, ModelIdentity
+from searchapp.embed.base import ModelIdentity, TextEmbedder
 from searchapp.errors import ModelUnavailableError
 
 if TYPE_CHECKING:
@@ -35,22 +35,28 @@ def resolve_text_model(name: str) -> str:
     return name
 
 
-class SentenceTransformerEmbedder(Embedder[str]):
-    """Normalised sentence embeddings; also exposes the model's tokenizer for chunking."""
+class SentenceTransformerEmbedder(TextEmbedder):
+    """Normalised sentence embeddings (the torch backend); also exposes the model's
+    tokenizer for chunking."""
 
-    modality = "text"
-
-    def __init__(self, model_name: str, *, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(
+        self, model_name: str, *, device: str = "cpu", batch_size: int = 32, threads: int = 0
+    ) -> None:
         location = resolve_text_model(model_name)
         if Path(location).is_dir():
             # A local copy must never reach for the hub (slow timeouts when offline).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self._model = _load_sentence_transformer(model_name, location, device)
+        if threads > 0:
+            import torch
+
+            torch.set_num_threads(threads)
         self._chunk_tokenizer: PreTrainedTokenizerBase | None = None
         dim = self._model.get_embedding_dimension()
         if dim is None:
             raise ModelUnavailableError(f"text model {model_name!r} does not declare its dimension")
-        super().__init__(ModelIdentity(model_id=model_name, dim=int(dim)), batch_size)
+        identity = ModelIdentity(model_id=model_name, dim=int(dim), backend="torch")
+        super().__init__(identity, batch_size)
 
     @property
     def tokenizer(self) -> PreTrainedTokenizerBase:
@@ -68,6 +74,15 @@ class SentenceTransformerEmbedder(Embedder[str]):
     def max_tokens(self) -> int:
         """Word pieces a chunk may hold: the model's window minus [CLS] and [SEP]."""
         return int(self._model.max_seq_length) - 2
+
+    def window_prefix(self, text: str) -> str:
+        encoding = self.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        offsets = encoding["offset_mapping"]
+        if len(offsets) <= self.max_tokens:
+            return text
+        return text[: offsets[self.max_tokens - 1][1]]
 
     def _embed_all(self, items: Sequence[str]) -> np.ndarray:
         # sentence-transformers sorts a call's texts by length before it makes

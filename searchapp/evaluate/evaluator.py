@@ -29,6 +29,7 @@ from searchapp.evaluate.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from searchapp.ingest import Outcome, ingest, scan
 from searchapp.ingest.pipeline import Progress
 from searchapp.search import MAX_K, Retrieval, SearchService
+from searchapp.search.service import MAX_QUERY_CHARS
 from searchapp.store import TEXT_SPEC
 from searchapp.store.store import SCHEMA_VERSION
 
@@ -48,6 +49,7 @@ class EvalReport:
     reused: bool  # the scratch collection was already built
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # retrieval -> metrics
     unavailable: dict[str, str] = field(default_factory=dict)  # retrieval -> why not
+    cut_queries: dict[str, str] = field(default_factory=dict)  # query id -> what was cut
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,7 @@ class EvalReport:
             "reused": self.reused,
             "metrics": self.metrics,
             "unavailable": self.unavailable,
+            "cut_queries": self.cut_queries,
         }
 
 
@@ -124,6 +127,7 @@ class Evaluator:
             k=k,
             collection=self.app.store.alias_for(TEXT_SPEC),
             reused=reused,
+            cut_queries={q: f"{len(self.dataset.queries[q])} characters" for q in self._cut},
         )
         for retrieval in retrievals:
             try:
@@ -156,9 +160,21 @@ class Evaluator:
         return mean_metrics(rankings, self.dataset.qrels, k)
 
     @cached_property
+    def _queries(self) -> dict[str, str]:
+        """Each query as it is searched: one longer than the API accepts is cut to the
+        start the model reads (see :func:`fit_query`), so the run goes on."""
+        model = self.app.embedders.query_text()
+        return {q: fit_query(text, model.window_prefix) for q, text in self.dataset.queries.items()}
+
+    @cached_property
+    def _cut(self) -> list[str]:
+        """The ids of the queries that were cut."""
+        return [q for q, text in self._queries.items() if text != self.dataset.queries[q]]
+
+    @cached_property
     def _query_vectors(self) -> dict[str, np.ndarray]:
-        ids = list(self.dataset.queries)
-        vectors = self.app.embedders.text().embed([self.dataset.queries[q] for q in ids])
+        ids = list(self._queries)
+        vectors = self.app.embedders.query_text().embed([self._queries[q] for q in ids])
         return dict(zip(ids, vectors, strict=True))
 
     def _ranking(
@@ -166,7 +182,7 @@ class Evaluator:
     ) -> list[str]:
         # The floor is off: ranking metrics judge the order, not where to stop.
         result = (search or self.app.search).search_text(
-            self.dataset.queries[query_id],
+            self._queries[query_id],
             k=_DEPTH,
             retrieval=retrieval,
             min_relevance=0.0,
@@ -188,12 +204,33 @@ class Evaluator:
         return collection.count() if collection is not None else 0
 
 
+def fit_query(text: str, window_prefix: Callable[[str], str]) -> str:
+    """``text``, or its start when it is longer than a search accepts (MAX_QUERY_CHARS).
+
+    A long query is cut to the words the model reads (its window): words past
+    it cannot change the query's vector. The keyword side searches the same cut
+    text, as it would for a user who sent it through the API; its BM25 score
+    loses the terms past the window. A window that still holds more than
+    MAX_QUERY_CHARS characters is cut at the last space before the limit.
+    """
+    stripped = text.strip()
+    if len(stripped) <= MAX_QUERY_CHARS:
+        return text
+    cut = window_prefix(stripped)
+    if len(cut) > MAX_QUERY_CHARS:
+        cut = cut[:MAX_QUERY_CHARS].rsplit(" ", 1)[0] or cut[:MAX_QUERY_CHARS]
+    return cut
+
+
 def scratch_prefix(settings: Settings, embedders: Embedders, corpus_sha256: str) -> str:
     """A collection prefix naming everything that shapes the scratch collection's rows."""
     identity = embedders.text().identity
     recipe = {
         "corpus": corpus_sha256,
         "model": identity.describe(),
+        # Vectors of another backend differ slightly: their own collection. Torch's
+        # recipe is unchanged, so collections built before the backends are reused.
+        **({"backend": identity.backend} if identity.backend != "torch" else {}),
         "schema": SCHEMA_VERSION,
         "chunk": [settings.chunk_tokens, settings.chunk_overlap, settings.chunk_title],
         "hnsw": [settings.hnsw_m, settings.hnsw_ef_construction],

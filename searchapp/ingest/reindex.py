@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from searchapp.app import App
-from searchapp.embed.base import ModelIdentity
+from searchapp.embed.base import ModelIdentity, TextEmbedder
 from searchapp.embed.clip import Clip, ClipSource
-from searchapp.embed.text import SentenceTransformerEmbedder
 from searchapp.errors import SearchappError, StoreError
 from searchapp.extract import ExtractOptions
 from searchapp.ingest.discover import FoundFile, discover
@@ -63,7 +62,7 @@ _CHANGES = (
     "--ef-construction, or --re-embed to rebuild anyway."
 )
 
-Model = SentenceTransformerEmbedder | Clip
+Model = TextEmbedder | Clip
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from searchapp.embed.base import TextEmbedder
 from searchapp.embed.clip import Clip
-from searchapp.embed.text import SentenceTransformerEmbedder
 from searchapp.errors import ModelMismatchError
 from searchapp.store import VectorCollection
 
-Model = TypeVar("Model", SentenceTransformerEmbedder, Clip)
+Model = TypeVar("Model", TextEmbedder, Clip)
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Target(Generic[Model]):
 class Targets:
     """The spaces a run writes; None leaves a space untouched."""
 
-    text: Target[SentenceTransformerEmbedder] | None = None  # MiniLM: documents, captions
+    text: Target[TextEmbedder] | None = None  # MiniLM: documents, captions
     clip_text: Target[Clip] | None = None  # CLIP: document windows, captions
     clip_image: Target[Clip] | None = None  # CLIP: pictures
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from searchapp.config import Settings
 from searchapp.embed import Embedders
-from searchapp.embed.text import SentenceTransformerEmbedder
+from searchapp.embed.base import TextEmbedder
 from searchapp.errors import (
     FeatureUnsupportedError,
     InvalidQueryError,
@@ -98,9 +98,7 @@ class SearchService:
         SEARCHAPP_SEARCH_ALIAS_REFRESH_MS ago); None before the first ingest."""
         return self._store.existing_collection(TEXT_SPEC, max_age=self._alias_max_age)
 
-    def _query_embedder(
-        self, collection: VectorCollection
-    ) -> tuple[SentenceTransformerEmbedder, str | None]:
+    def _query_embedder(self, collection: VectorCollection) -> tuple[TextEmbedder, str | None]:
         """The model that made ``collection``'s vectors, and a notice when it is not
         the configured one.
 
@@ -110,7 +108,7 @@ class SearchService:
         """
         recorded = collection.identity
         try:
-            embedder = self._embedders.text_model(recorded.model_id)
+            embedder = self._embedders.query_text(recorded.model_id)
         except ModelUnavailableError as exc:
             raise ModelUnavailableError(
                 f"the index {collection.name!r} was built by {recorded.model_id}, which "

@@ -41,6 +41,7 @@ class CollectionInfo:
     metric: str
     normalized: bool
     index: dict[str, Any]
+    backend: str = ""  # the text backend (torch, onnx, onnx-int8) that made its vectors
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -313,6 +314,7 @@ class Store:
                     dim=handle.identity.dim,
                     metric=handle.identity.metric,
                     normalized=handle.identity.normalized,
+                    backend=handle.identity.backend,
                     index={
                         "type": handle.index.index_type,
                         "M": handle.index.m,
@@ -372,6 +374,7 @@ def _identity_properties(
         ),
         f"{_PROP}keywords": json.dumps(keywords.as_record() if keywords else None),
         **load_from,
+        **({f"{_PROP}backend": identity.backend} if identity.backend else {}),
     }
 
 
@@ -384,6 +387,10 @@ def recorded_identity(properties: dict[str, str]) -> ModelIdentity:
             metric=properties[f"{_PROP}metric"],
             normalized=properties[f"{_PROP}normalized"] == "true",
             load_from=properties.get(f"{_PROP}load_from", ""),
+            # Text collections made before the ONNX backends were all made by torch.
+            backend=properties.get(
+                f"{_PROP}backend", "torch" if properties.get(f"{_PROP}space") == "text" else ""
+            ),
         )
     except (KeyError, ValueError) as exc:
         raise StoreError(

@@ -93,7 +93,7 @@ def _warm_up(app: App) -> None:
     """Connect to the store and load the models; failures are reported by /readyz."""
     try:
         _ = app.store  # connects
-        app.embedders.text()
+        app.embedders.query_text()  # the web app embeds queries; uploads load ingest's on use
     except SearchappError as exc:
         log.warning("not ready at start-up: %s", exc)
     try:

@@ -5,6 +5,7 @@ out by hand."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,9 @@ from searchapp.cli import app as cli
 from searchapp.config import get_settings
 from searchapp.embed import Embedders
 from searchapp.evaluate import BeirDataset, Evaluator
-from searchapp.evaluate.evaluator import mean_metrics
+from searchapp.evaluate.evaluator import fit_query, mean_metrics
 from searchapp.search import Retrieval
+from searchapp.search.service import MAX_QUERY_CHARS
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -67,3 +69,36 @@ def test_eval_names_what_is_missing(env: Path) -> None:
     result = runner.invoke(cli, ["eval", str(env)])
     assert result.exit_code == 1
     assert "corpus.jsonl" in result.output
+
+
+def test_a_query_longer_than_the_api_accepts_is_cut_and_the_run_goes_on(env: Path) -> None:
+    # One public IR collection has a 2,023-character query; the API refuses more
+    # than 2,000. The evaluation cuts it to the model's window, warns, and goes on.
+    dataset = env / "long"
+    shutil.copytree(TINY, dataset)
+    long = "how do I keep my bread yeast culture alive " + "sourdough starter feeding " * 80
+    assert len(long) > MAX_QUERY_CHARS
+    with (dataset / "queries.jsonl").open("a") as queries:
+        queries.write(json.dumps({"_id": "q9", "text": long}) + "\n")
+    with (dataset / "qrels" / "test.tsv").open("a") as qrels:
+        qrels.write("q9\td1\t1\n")
+
+    result = runner.invoke(cli, ["eval", str(dataset), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["queries"] == 5
+    assert list(report["cut_queries"]) == ["q9"]
+    assert "1 queries longer than 2000 characters were cut" in result.stderr
+    # The cut query still finds its abstract (the yeast words are at its start).
+    assert report["metrics"]["dense"]["recall@100"] == 1.0
+
+
+def test_fit_query_keeps_the_model_window(embedders: Embedders) -> None:
+    model = embedders.query_text()
+    short = "what makes the red planet red"
+    assert fit_query(short, model.window_prefix) == short
+    long = "word " * 1000
+    cut = fit_query(long, model.window_prefix)
+    assert len(cut) <= MAX_QUERY_CHARS
+    assert cut == model.window_prefix(long.strip())
+    assert cut.split() == ["word"] * model.max_tokens

@@ -44,7 +44,7 @@ def readyz(app: AppDep, caller: Caller) -> JSONResponse:
     """
     details = caller.sees_full_paths
     store = _check(lambda: app.store.existing_collection(TEXT_SPEC), details)
-    text_model = _check(app.embedders.text, details)
+    text_model = _check(app.embedders.query_text, details)
     clip = _check(app.embedders.clip, details)
     body = Readiness(
         ready=store == "ok" and text_model == "ok", store=store, text_model=text_model, clip=clip

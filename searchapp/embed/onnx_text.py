@@ -1,0 +1,141 @@
+"""Text embeddings with ONNX Runtime: the same MiniLM, without torch at query time.
+
+Reads what sentence-transformers reads from the model folder (tokenizer.json,
+the window from sentence_bert_config.json, the pooling config) and computes
+what it computes for all-MiniLM-L6-v2: mean pooling of the token embeddings
+over the attention mask, then L2 normalisation. Only onnxruntime, tokenizers
+and numpy are imported here, so a process that only answers queries starts in
+a fraction of the time torch and sentence-transformers take to import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from searchapp.embed.base import ModelIdentity, TextEmbedder
+from searchapp.errors import ModelUnavailableError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+ONNX_BACKENDS = ("onnx", "onnx-int8")
+
+
+class OnnxTextEmbedder(TextEmbedder):
+    """A sentence-transformers model (mean pooling) run by ONNX Runtime."""
+
+    def __init__(
+        self,
+        model_name: str,
+        location: Path,
+        onnx_file: Path,
+        *,
+        backend: str,
+        batch_size: int = 32,
+        threads: int = 0,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self._location = location
+        self._window = _window(location)
+        _check_pooling(model_name, location)
+        self._tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
+        # tokenizer.json may carry its own cut and fixed padding; the model reads
+        # sentence-transformers' window, padded to the longest text of a batch.
+        self._tokenizer.enable_truncation(max_length=self._window)
+        self._tokenizer.enable_padding(pad_id=_pad_id(self._tokenizer), pad_token="[PAD]")
+        self._bare = Tokenizer.from_file(str(location / "tokenizer.json"))
+        self._bare.no_truncation()
+        self._bare.no_padding()
+        options = ort.SessionOptions()
+        if threads > 0:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(onnx_file), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelUnavailableError(f"cannot load {onnx_file}: {exc}") from exc
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        dim = int(self._session.get_outputs()[0].shape[-1])
+        self._chunk_tokenizer: PreTrainedTokenizerBase | None = None
+        super().__init__(ModelIdentity(model_id=model_name, dim=dim, backend=backend), batch_size)
+
+    @property
+    def max_tokens(self) -> int:
+        return self._window - 2
+
+    @property
+    def tokenizer(self) -> PreTrainedTokenizerBase:
+        """The Hugging Face tokenizer of the same folder, for chunking (loaded on first use):
+        chunks are cut exactly as with the torch backend."""
+        if self._chunk_tokenizer is None:
+            from transformers import AutoTokenizer
+
+            self._chunk_tokenizer = AutoTokenizer.from_pretrained(str(self._location))
+            self._chunk_tokenizer.model_max_length = self._window
+        return self._chunk_tokenizer
+
+    def window_prefix(self, text: str) -> str:
+        offsets = self._bare.encode(text, add_special_tokens=False).offsets
+        if len(offsets) <= self.max_tokens:
+            return text
+        return text[: offsets[self.max_tokens - 1][1]]
+
+    def _embed_all(self, items: Sequence[str]) -> np.ndarray:
+        # As sentence-transformers does: batches of texts of like length (longest
+        # first), so little padding is encoded; the input order is restored after.
+        order = sorted(range(len(items)), key=lambda i: -len(items[i]))
+        vectors = np.empty((len(items), self.dim), dtype=np.float32)
+        for start in range(0, len(items), self.batch_size):
+            part = order[start : start + self.batch_size]
+            vectors[part] = self._embed_batch([items[i] for i in part])
+        return vectors
+
+    def _embed_batch(self, batch: Sequence[str]) -> np.ndarray:
+        # sentence-transformers strips each text before tokenising it.
+        encodings = self._tokenizer.encode_batch([text.strip() for text in batch])
+        feed: dict[str, Any] = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        (tokens,) = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+        mask = feed["attention_mask"][..., None].astype(np.float32)
+        pooled = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.clip(norms, 1e-12, None)
+
+
+def _window(location: Path) -> int:
+    config = location / "sentence_bert_config.json"
+    try:
+        return int(json.loads(config.read_text())["max_seq_length"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise ModelUnavailableError(f"cannot read the model's window from {config}: {exc}") from exc
+
+
+def _check_pooling(model_name: str, location: Path) -> None:
+    """Only mean pooling is implemented here: refuse a model that pools otherwise."""
+    modules = json.loads((location / "modules.json").read_text())
+    pooling = next((m for m in modules if m["type"].endswith(".Pooling")), None)
+    config = json.loads((location / pooling["path"] / "config.json").read_text()) if pooling else {}
+    modes = {k for k, v in config.items() if k.startswith("pooling_mode_") and v is True}
+    if modes != {"pooling_mode_mean_tokens"}:
+        raise ModelUnavailableError(
+            f"the ONNX backends support models with mean pooling only; {model_name} pools "
+            f"with {sorted(modes) or 'no Pooling module'}. Use SEARCHAPP_QUERY_BACKEND=torch "
+            "and SEARCHAPP_INGEST_BACKEND=torch."
+        )
+
+
+def _pad_id(tokenizer: Any) -> int:
+    pad = tokenizer.token_to_id("[PAD]")
+    return 0 if pad is None else int(pad)
