@@ -4,23 +4,16 @@ and that each caller gets its own outcome."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from searchapp.search.batching import Batcher
+from tests.polling import until
 
 # A ceiling for conditions polled below; never reached when things work.
 DEADLINE = 60.0
-
-
-def until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.005)
 
 
 class Recorder:

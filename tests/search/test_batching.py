@@ -5,7 +5,6 @@ one batch, each get exactly what they get alone; a failing job fails alone."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +20,7 @@ from searchapp.search import Mode, Retrieval, SearchFilters, SearchRequest, Sear
 from searchapp.search import service as service_module
 from searchapp.search.query_batch import Found, RetrievalJob, serve_jobs
 from searchapp.search.service import SearchService
+from tests.polling import until
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -85,13 +85,6 @@ class Gate:
         if len(self.sizes) == 1:
             assert self.open.wait(DEADLINE)
         return serve_jobs(jobs, settings)
-
-
-def until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.ingest import Outcome, ingest, scan
 from searchapp.web import create_app
+from tests.polling import until
 from tests.store.lite_process import (
     DEADLINE,
     kill_store,
@@ -28,7 +29,6 @@ from tests.store.lite_process import (
     paused,
     stop_store,
     store_pid,
-    wait_for,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
@@ -88,7 +88,7 @@ def test_killed_store_gives_503_then_recovers_without_restart(served: TestClient
         assert served.get("/readyz").status_code == 503
 
     # The next requests reconnect: the store process is started again.
-    wait_for(lambda: _ready(served), "/readyz to answer 200 after the store was killed")
+    until(lambda: _ready(served), "/readyz to answer 200 after the store was killed")
     assert store_pid(state) != first
     assert _top_source(served) == "bees.md"
 
@@ -129,7 +129,7 @@ def _folder_locked(data_dir: Path) -> Iterator[None]:
 
         # A killed process's leader shows as a zombie while its other threads still
         # exit and hold its files: wait for the lock rather than assume it is free.
-        wait_for(locked, "the killed store's lock on its folder to be released")
+        until(locked, "the killed store's lock on its folder to be released")
         try:
             yield
         finally:
@@ -157,5 +157,5 @@ def test_hung_store_gives_503_within_the_deadline_then_recovers(served: TestClie
     assert status == 503
     assert "did not answer in time" in str(detail) or "cannot reach" in str(detail)
 
-    wait_for(lambda: _ready(served), "/readyz to answer 200 after the store resumed")
+    until(lambda: _ready(served), "/readyz to answer 200 after the store resumed")
     assert _top_source(served) == "bees.md"

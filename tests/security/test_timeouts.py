@@ -14,9 +14,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import uvicorn
@@ -28,6 +27,7 @@ from searchapp.ingest import Outcome, ingest, scan
 from searchapp.ingest.text import TextPreparer
 from searchapp.web import create_app
 from searchapp.web.server import server_config
+from tests.polling import free_port, until
 
 # A guard that works closes within about its timeout (1 s here); the ceiling
 # only stops a test whose guard does not work, on however loaded a machine.
@@ -35,28 +35,12 @@ CEILING = 60.0
 TIMEOUT = 1.0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _until(condition: Callable[[], Any], what: str, timeout: float = CEILING) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def server(settings: Settings, embedders: Embedders) -> Iterator[tuple[int, Settings]]:
     """`searchapp serve`'s server on a free port, with 1 s header and body timeouts."""
     settings.body_timeout_seconds = TIMEOUT
     app = App(settings, embedders=embedders)
-    port = _free_port()
+    port = free_port()
     config = server_config(
         create_app(app, warm=False),
         host="127.0.0.1",
@@ -67,7 +51,7 @@ def server(settings: Settings, embedders: Embedders) -> Iterator[tuple[int, Sett
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
-    _until(lambda: running.started, "the server to start")
+    until(lambda: running.started, "the server to start")
     try:
         yield port, settings
     finally:
@@ -156,7 +140,7 @@ def test_a_stalled_upload_body_is_cut_and_its_file_removed(
             b"Transfer-Encoding: chunked\r\n\r\n" + chunk
         )
         # The upload has begun: its temporary file exists.
-        _until(lambda: uploads.is_dir() and any(uploads.iterdir()), "the upload to start")
+        until(lambda: uploads.is_dir() and any(uploads.iterdir()), "the upload to start")
         answer = _response(sock)  # and then nothing more is sent
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert b"SEARCHAPP_BODY_TIMEOUT_SECONDS" in answer
@@ -195,9 +179,9 @@ def test_a_client_leaving_mid_upload_is_no_error(server: tuple[int, Settings]) -
                 b"Content-Type: multipart/form-data; boundary=XyZ\r\n"
                 b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n" % (len(part), part)
             )
-            _until(lambda: uploads.is_dir() and any(uploads.iterdir()), "the upload to start")
+            until(lambda: uploads.is_dir() and any(uploads.iterdir()), "the upload to start")
         # The server notices the disconnect, removes the partial file and says so.
-        _until(
+        until(
             lambda: any(
                 "disconnected" in r.getMessage() or r.levelno >= logging.ERROR
                 for r in records.records

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from searchapp.store.local import LocalStore, _process_alive
+from tests.polling import until
 
 # Generous: the machine is shared with other CPU-heavy jobs.
 DEADLINE = 180.0
@@ -34,20 +34,11 @@ def alive(pid: int) -> bool:
     return _process_alive(pid)
 
 
-def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> None:
-    """Poll ``condition`` until true; fail naming ``what`` after ``deadline`` seconds."""
-    end = time.monotonic() + deadline
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"gave up after {deadline:.0f} s waiting for {what}")
-        time.sleep(0.1)
-
-
 def kill_store(state_dir: Path) -> int:
     """SIGKILL the store process; returns its pid once it is gone."""
     pid = store_pid(state_dir)
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not alive(pid), f"store process {pid} to die")
+    until(lambda: not alive(pid), f"store process {pid} to die", DEADLINE)
     return pid
 
 

@@ -11,7 +11,8 @@ import pytest
 from searchapp.config import Settings
 from searchapp.embed import ModelIdentity
 from searchapp.store import TEXT_SPEC, Store
-from tests.store.lite_process import alive, stop_store, store_pid, wait_for
+from tests.polling import until
+from tests.store.lite_process import alive, stop_store, store_pid
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def test_idle_store_exits_and_the_next_command_starts_it(shared: Settings) -> No
     first = store_pid(idle.state_dir)
     store.close()
 
-    wait_for(lambda: not alive(first), "the idle store process to exit by itself")
+    until(lambda: not alive(first), "the idle store process to exit by itself")
 
     again = Store.connect(idle)  # the next command
     assert store_pid(idle.state_dir) != first
@@ -53,7 +54,7 @@ def test_store_in_use_does_not_exit(shared: Settings) -> None:
         calls += 1
         return calls >= 60  # about 6 s of polling at 0.1 s
 
-    wait_for(busy_for_a_while, "60 calls")
+    until(busy_for_a_while, "60 calls", interval=0.1)
     store.close()
 
 
@@ -62,7 +63,7 @@ def test_store_exits_when_its_folder_is_deleted(shared: Settings) -> None:
     pid = store_pid(shared.state_dir)
     store.close()
     shutil.rmtree(shared.state_dir)
-    wait_for(lambda: not alive(pid), "the store process to exit after its folder was deleted")
+    until(lambda: not alive(pid), "the store process to exit after its folder was deleted")
 
     again = Store.connect(shared)  # the next command starts a new one in a new folder
     assert alive(store_pid(shared.state_dir))

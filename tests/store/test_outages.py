@@ -34,7 +34,8 @@ from searchapp.store import TEXT_SPEC
 from searchapp.store.standalone import StandaloneServer
 from searchapp.web import create_app
 from tests.ingest.helpers import check_manifest_matches_store, prose
-from tests.store.lite_process import alive, paused, stop_store, store_pid, wait_for
+from tests.polling import until
+from tests.store.lite_process import alive, paused, stop_store, store_pid
 
 pytestmark = [pytest.mark.integration, pytest.mark.model, pytest.mark.slow]
 
@@ -63,10 +64,10 @@ def _outage(app: App) -> None:
     client = app.store._client  # the ResilientClient: counts what it lost
     noticed = client.losses
     with paused(pid):
-        wait_for(lambda: client.losses > noticed, "a client to notice the hung store")
+        until(lambda: client.losses > noticed, "a client to notice the hung store")
         time.sleep(OUTAGE_SECONDS)  # the fault's length, not a synchronisation
         os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not alive(pid), "the killed store process to go")
+    until(lambda: not alive(pid), "the killed store process to go")
 
 
 def _text_rows(app: App) -> dict[str, dict]:
@@ -227,10 +228,10 @@ def test_search_under_load_gives_503_during_an_outage_then_200(served: TestClien
     for thread in clients:
         thread.start()
     try:
-        wait_for(lambda: statuses[200] >= 8, "searches to be answered before the outage")
+        until(lambda: statuses[200] >= 8, "searches to be answered before the outage")
         _outage(app)
         outage_over.set()
-        wait_for(
+        until(
             lambda: all(ok_after[n] >= 3 for n in range(4)),
             "every client to get 200s again after the outage",
         )

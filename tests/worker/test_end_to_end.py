@@ -8,12 +8,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.store import TEXT_SPEC
+from tests.polling import free_port, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.model]
 
@@ -41,22 +40,6 @@ TOPICS = [
     "Chess openings such as the Sicilian defence fight for the centre.",
     "Tides rise and fall with the pull of the moon on the oceans.",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _until(condition: Callable[[], Any], what: str, timeout: float = 300.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -123,7 +106,7 @@ def test_serve_and_worker_processes(
 ) -> None:
     watched = tmp_path / "watched"
     watched.mkdir()
-    port = _free_port()
+    port = free_port()
     serve = processes.start("serve", "serve", "--port", str(port), "--log-level", "warning")
     worker = processes.start("worker", "worker", str(watched))
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
@@ -147,7 +130,7 @@ def _scenario(
         except httpx.TransportError:
             return False
 
-    _until(up, "searchapp serve to answer")
+    until(up, "searchapp serve to answer")
 
     def status(request_id: str | None = None) -> dict[str, Any]:
         params = {"request_id": request_id} if request_id else {}
@@ -164,7 +147,7 @@ def _scenario(
     assert upload.status_code == 202, upload.text
     accepted = upload.json()
     uploaded = Path(accepted["items"][0]["path"])
-    _until(lambda: status(accepted["request_id"])["request"]["finished"], "the upload")
+    until(lambda: status(accepted["request_id"])["request"]["finished"], "the upload")
     assert status(accepted["request_id"])["request"]["items"][0]["outcome"] == "ingested"
     assert status()["worker_alive"] is True
 
@@ -182,11 +165,11 @@ def _scenario(
         hits = json.loads(done.stdout)
         return hits[0] if hits else {"source": None}
 
-    hit = _until(
+    hit = until(
         lambda: (h := top_hit("how do bees make honey")) and h["source"] == str(uploaded) and h,
         "the upload searchable",
     )
-    _until(lambda: top_hit("lava and magma eruption")["source"] == str(dropped), "the dropped")
+    until(lambda: top_hit("lava and magma eruption")["source"] == str(dropped), "the dropped")
     # The uploads folder is an ingested root: the web app serves the file by its id.
     served = client.get(f"/api/items/{hit['id']}/file")
     assert served.status_code == 200, served.text
@@ -199,7 +182,7 @@ def _scenario(
     )
     assert upload.status_code == 202, upload.text
     request_id = upload.json()["request_id"]
-    _until(lambda: status()["queue"]["done"] >= 3, "the batch to start")
+    until(lambda: status()["queue"]["done"] >= 3, "the batch to start")
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 0, processes.log_of(worker)
     after_term = status(request_id)
@@ -211,7 +194,7 @@ def _scenario(
 
     # 3. Run again; killed (SIGKILL) while a file is being ingested.
     worker = processes.start("worker", "worker", str(watched))
-    _until(lambda: status()["queue"]["running"] > 0, "the restarted worker to claim a file")
+    until(lambda: status()["queue"]["running"] > 0, "the restarted worker to claim a file")
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=30)
     after_kill = status(request_id)
@@ -219,7 +202,7 @@ def _scenario(
 
     # 4. Run again: the killed worker's file is taken back, and everything finishes.
     worker = processes.start("worker", "worker", str(watched))
-    _until(lambda: status(request_id)["request"]["finished"], "the queue after the kill")
+    until(lambda: status(request_id)["request"]["finished"], "the queue after the kill")
     items = status(request_id)["request"]["items"]
     assert [i["state"] for i in items] == ["done"] * len(names)
     assert {i["outcome"] for i in items} <= {"ingested", "unchanged"}
@@ -253,10 +236,10 @@ def test_a_second_stop_signal_puts_the_batch_back(
         (watched / f"t{n:02d}.txt").write_text(text)
     board = StatusBoard(JobQueue(Path(env["SEARCHAPP_STATE_DIR"]) / "worker-queue.db"))
     worker = processes.start("worker", "worker", str(watched))
-    _until(lambda: board.snapshot().counts["running"] > 0, "a file being ingested")
+    until(lambda: board.snapshot().counts["running"] > 0, "a file being ingested")
     worker.send_signal(signal.SIGTERM)
     # Two signals sent at once can arrive as one: the second after the first is seen.
-    _until(lambda: "stopping after" in processes.log_of(worker), "the first signal")
+    until(lambda: "stopping after" in processes.log_of(worker), "the first signal")
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 130, processes.log_of(worker)
     counts = board.snapshot().counts

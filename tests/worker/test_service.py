@@ -16,6 +16,7 @@ from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC
 from searchapp.store.filters import equals
 from searchapp.worker import JobQueue, StatusBoard, Worker, WorkerOptions
 from searchapp.worker import service as service_module
+from tests.polling import until
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -23,13 +24,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.model]
 def _sources(app: App, spec=TEXT_SPEC) -> set[str]:
     handle = app.store.existing_collection(spec)
     return {row["source"] for row in handle.query("", ["source"])} if handle else set()
-
-
-def _until(condition: Callable[[], bool], timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -133,7 +127,7 @@ def test_an_unreachable_store_keeps_the_jobs(
         [(attempts, not_before)] = conn.execute("SELECT attempts, not_before FROM jobs")
     assert attempts == 0  # the outage does not count against the file
     assert not_before > time.time()  # retried after a pause
-    _until(lambda: time.time() > not_before, timeout=5)
+    until(lambda: time.time() > not_before, timeout=5)
     _once(app, queue, root)
     assert _sources(app) == {str(root / "a.txt")}
 
@@ -148,7 +142,7 @@ def running_worker(app: App, queue: JobQueue, root: Path) -> Iterator[Worker]:
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,))
     thread.start()
-    _until(lambda: StatusBoard(queue).snapshot().worker_alive)
+    until(lambda: StatusBoard(queue).snapshot().worker_alive)
     yield worker
     stop.set()
     thread.join(timeout=60)
@@ -163,19 +157,19 @@ def test_watched_files_come_and_go(
     folder = root / "new"
     folder.mkdir()
     (folder / "deep.md").write_text("Glaciers carve valleys over thousands of years.")
-    _until(lambda: _sources(app) == {str(note), str(folder / "deep.md")})
+    until(lambda: _sources(app) == {str(note), str(folder / "deep.md")})
 
     moved = root / "moved.txt"
     note.rename(moved)
-    _until(lambda: _sources(app) == {str(moved), str(folder / "deep.md")})
+    until(lambda: _sources(app) == {str(moved), str(folder / "deep.md")})
 
     image = root / "pic.png"
     tiny_png(image)
-    _until(lambda: _sources(app, CLIP_IMAGE_SPEC) == {str(image)})
+    until(lambda: _sources(app, CLIP_IMAGE_SPEC) == {str(image)})
     # Its caption arrives later: the image is re-ingested with it, and the
     # sidecar never becomes a document of its own.
     (root / "pic.txt").write_text("a red square")
-    _until(lambda: str(root / "pic.txt") in _done_paths(queue))
+    until(lambda: str(root / "pic.txt") in _done_paths(queue))
     assert str(root / "pic.txt") not in _sources(app)
     caption_rows = app.store.existing_collection(TEXT_SPEC).query(
         equals("source", str(image)), ["text"]
@@ -186,7 +180,7 @@ def test_watched_files_come_and_go(
 
     shutil.rmtree(folder)
     # The caption put the image in the text space too (image -> text search).
-    _until(lambda: _sources(app) == {str(moved), str(image)})
+    until(lambda: _sources(app) == {str(moved), str(image)})
     status = StatusBoard(queue).snapshot()
     assert status.counts["queued"] == 0 and status.worker_alive
 

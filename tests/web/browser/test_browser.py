@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import Any
 import pytest
 
 from searchapp.ingest.rows import row_id
+from tests.polling import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "data"
@@ -65,12 +65,6 @@ pytestmark = [
         "`make test` installs it)",
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _environment(state_dir: Path) -> dict[str, str]:
@@ -124,7 +118,7 @@ def _serving(corpus: Path, work: Path, **settings: str) -> Iterator[tuple[str, P
         [*cli, "ingest", str(corpus)], env=env, cwd=work, capture_output=True, timeout=600
     )
     assert ingested.returncode == 0, ingested.stderr.decode()
-    port = _free_port()
+    port = free_port()
     log = work / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
