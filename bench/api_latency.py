@@ -35,7 +35,6 @@ import itertools
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from _serving import free_port, wait_ready
 
 from searchapp.app import App
 from searchapp.config import Settings
@@ -179,14 +179,14 @@ def _serve_and_measure(
 ) -> tuple[str, dict[int, tuple[float, float, float]]]:
     """Start `searchapp serve` with ``env``, measure each level: the retrieval it
     used, and p50 latency and throughput per level."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "searchapp.cli", "serve", "--port", str(port)]
     server = subprocess.Popen([*command, "--log-level", "warning"], env=env)
     figures: dict[int, tuple[float, float, float]] = {}
     try:
         base = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
-        _wait_ready(base, server)
+        wait_ready(base, server)
         print(f"{label}: server ready in {time.perf_counter() - started:.1f} s")
         params = {"k": args.k, **({"retrieval": args.retrieval} if args.retrieval else {})}
         retrieval = httpx.get(f"{base}/api/search", params={**params, "q": queries[0]}).json()
@@ -311,26 +311,6 @@ def _test_queries() -> list[str]:
     with (SCIFACT / "queries.jsonl").open() as lines:
         records = [json.loads(line) for line in lines if line.strip()]
     return [r["text"] for r in records if r["_id"] in judged]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 600.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"searchapp serve exited with status {server.returncode}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=10).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    sys.exit(f"searchapp serve was not ready after {timeout:.0f} s")
 
 
 def _run(

@@ -29,7 +29,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from _serving import free_port, wait_ready
 
 WORDS = [
     "harbour",
@@ -98,13 +98,13 @@ def main() -> None:
         "TOKENIZERS_PARALLELISM": "false",
     }
     _cli(env, "ingest", str(seed))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     logs = {name: open(work / f"{name}.log", "w") for name in ("serve", "worker")}  # noqa: SIM115
     serve = _spawn(env, logs["serve"], "serve", "--port", str(port), "--log-level", "warning")
     worker = _spawn(env, logs["worker"], "worker")
     try:
-        _wait_ready(base, serve)
+        wait_ready(base, serve)
         figures = _traffic(args, base, state, serve.pid, worker.pid)
         drained = _drain(base)
     finally:
@@ -318,26 +318,6 @@ def _spawn(env: dict[str, str], log: object, *args: str) -> subprocess.Popen[byt
         stdout=log,  # type: ignore[arg-type]
         stderr=subprocess.STDOUT,
     )
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 600.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if server.poll() is not None:
-            raise SystemExit("searchapp serve exited before it was ready")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=10).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("searchapp serve was not ready in time")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _percentile(ordered: list[float], percent: float) -> float:
