@@ -149,6 +149,22 @@ def rows_by_source(state: Path, prefix: str, embedders: Embedders) -> dict[str, 
         app.close()
 
 
+def assert_done_means_indexed(
+    api: TestClient, requests: list[str], state: Path, embedders: Embedders
+) -> None:
+    """What the status endpoint calls done is in the index now, before any restart.
+
+    The final drain would hide an ack given too early (the start-up rescan
+    ingests the file anyway), so the truth is checked right after each kill.
+    """
+    indexed = rows_by_source(state, "searchapp", embedders)["text"]
+    for request_id in requests:
+        answer = api.get("/api/ingest/status", params={"request_id": request_id}).json()
+        for item in answer["request"]["items"]:
+            if item["state"] == "done":
+                assert indexed[item["path"]] > 0, f"reported done, not in the index: {item}"
+
+
 @pytest.mark.timeout(2700)
 def test_worker_killed_ten_times_loses_and_duplicates_nothing(
     tmp_path: Path,
@@ -167,6 +183,7 @@ def test_worker_killed_ten_times_loses_and_duplicates_nothing(
     for number, (phase, occurrence) in enumerate(PLAN, start=1):
         line = kill_at(watched, state, phase, occurrence)
         log.info("kill %d landed at %s #%d: %s", number, phase, occurrence, line)
+        assert_done_means_indexed(api, requests, state, embedders)
         # New work while no worker runs: a watched file changes or appears, and
         # every third kill an upload comes in.
         if number % 2:
