@@ -293,7 +293,7 @@ class Settings(BaseSettings):
         ge=1,
         le=32768,
         description="HNSW search-time candidate list (raised to k when smaller): higher "
-        "is more exact and slower; see the README's recall table.",
+        "is more exact and slower; see docs/evaluation.md (HNSW recall).",
     )
     search_consistency: Literal["Strong", "Bounded", "Session", "Eventually"] = Field(
         default="Bounded",
@@ -335,7 +335,7 @@ class Settings(BaseSettings):
         "process is followed within this time.",
     )
 
-    # --- retrieval quality (see the README's evaluation tables) --------------
+    # --- retrieval quality (see docs/evaluation.md) ---------------------------
     chunk_title: bool = Field(
         default=True,
         description="Prefix each chunk with its document's title in what the models read "
@@ -376,7 +376,7 @@ class Settings(BaseSettings):
         default={},
         description="Relevance floor per search direction, as JSON, e.g. "
         '{"text-hybrid": 0.2}: hits whose calibrated relevance (0-1) is lower are '
-        "dropped. Directions not named keep their measured defaults (see the README).",
+        "dropped. Directions not named keep their measured defaults (see docs/evaluation.md).",
     )
 
     # --- the worker and uploads (searchapp worker, POST /api/ingest) ---------
@@ -481,7 +481,7 @@ class Settings(BaseSettings):
         "stalled upload is cut (408) and what it wrote is removed.",
     )
 
-    # --- access control (see the README's Security section) -----------------
+    # --- access control (see docs/deployment.md, Security) ------------------
     auth: Literal["auto", "required", "off"] = Field(
         default="auto",
         description="Who must log in (with a token from `searchapp token create`): auto: "
@@ -649,7 +649,7 @@ _SECRET_PARAMETERS = frozenset({"token", "password", "secret", "api_key", "apike
 
 
 def settings_table() -> str:
-    """The README's configuration table, made from the fields above."""
+    """The settings table of docs/configuration.md, made from the fields above."""
     lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
         if field.default_factory is not None:

@@ -1,4 +1,4 @@
-"""docker-compose.yml and the Dockerfile say what the README promises.
+"""docker-compose.yml and the Dockerfile say what docs/deployment.md promises.
 
 Docker cannot run on the machines this suite runs on, so these tests read the
 files: services, pinned images, health checks, volumes, ports, and the
@@ -134,7 +134,7 @@ def test_searchapp_is_wired_to_milvus() -> None:
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_ports_are_published_on_localhost_only(service: str) -> None:
     # "8000:8000" would publish on every interface of the host: anyone on the
-    # network could search and upload. Exposing it is a choice (README, Security).
+    # network could search and upload. Exposing it is a choice (docs/deployment.md, Security).
     for port in SERVICES[service].get("ports", []):
         assert str(port).startswith("127.0.0.1:"), (service, port)
 

@@ -1,16 +1,18 @@
-"""Rewrite the README's configuration table from the settings class.
+"""Rewrite the settings table of docs/configuration.md from the settings class.
 
 Run after adding or changing a setting: ``.venv/bin/python tools/sync_readme.py``.
-tests/test_readme.py fails while the README and the settings disagree.
+``--check`` changes nothing and exits 1 while the table and the settings disagree;
+tests/test_readme.py checks the same.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from searchapp.config import settings_table
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+CONFIGURATION = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 START, END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
 
 
@@ -20,5 +22,16 @@ def synced(text: str) -> str:
     return f"{head}{START}\n{settings_table()}\n{END}{tail}"
 
 
+def main(argv: list[str]) -> int:
+    text = CONFIGURATION.read_text()
+    if "--check" in argv:
+        if synced(text) != text:
+            print(f"{CONFIGURATION} is out of date: run tools/sync_readme.py", file=sys.stderr)
+            return 1
+        return 0
+    CONFIGURATION.write_text(synced(text))
+    return 0
+
+
 if __name__ == "__main__":
-    README.write_text(synced(README.read_text()))
+    sys.exit(main(sys.argv[1:]))

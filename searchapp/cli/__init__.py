@@ -23,7 +23,7 @@ app = typer.Typer(
     name="searchapp",
     help="Semantic search over your own documents, on Milvus.\n\n"
     "Ingest folders, then search them by meaning. Settings come from SEARCHAPP_* "
-    "environment variables or a .env file (see the README).",
+    "environment variables or a .env file (see docs/configuration.md).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

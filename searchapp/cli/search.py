@@ -40,7 +40,7 @@ def search_command(
     ] = 10,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many hits (paging).")] = 0,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print hits as JSON (a stable shape; see README).")
+        bool, typer.Option("--json", help="Print hits as JSON (a stable shape; see docs/cli.md).")
     ] = False,
     retrieval: Annotated[
         Retrieval | None,
@@ -55,7 +55,7 @@ def search_command(
             min=0.0,
             max=1.0,
             help="Drop hits whose calibrated relevance (0-1) is lower; 0 shows every hit. "
-            "Default: the measured floor of the retrieval (see README).",
+            "Default: the measured floor of the retrieval (see docs/evaluation.md).",
         ),
     ] = None,
 ) -> None:

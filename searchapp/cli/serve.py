@@ -22,7 +22,7 @@ def serve_command(
         str,
         typer.Option(
             help="Interface to listen on; 0.0.0.0 serves other machines too (then a token "
-            "is needed: see README, Security)."
+            "is needed: see docs/deployment.md, Security)."
         ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,

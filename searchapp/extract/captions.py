@@ -1,6 +1,6 @@
 """Captions of images: a sidecar file next to the image, or the image's own metadata.
 
-The rule (documented in the README): the caption of ``NAME.<image ext>`` is,
+The rule (documented in docs/cli.md, Images): the caption of ``NAME.<image ext>`` is,
 in this order,
 
 1. the sidecar file ``NAME.caption``, else ``NAME.txt``, in the same folder

@@ -1,6 +1,6 @@
 """Turn documents and their chunks into Milvus rows: keys, folders, field limits.
 
-Row keys (documented in the README):
+Row keys (documented in docs/architecture.md):
     document key = the absolute source path, plus "#<record id>" for a record
                    of a .jsonl/.csv/.json file;
     row id       = first 32 hex digits of sha256(document key + "\\x1f" + chunk index).

@@ -9,7 +9,7 @@ calibrated this way (BM25 depends on the collection's statistics, fused scores
 only on ranks), so every text retrieval rates its hits by their cosine.
 
 A direction plugs in with its own calibration (its model's similarities) and a
-default floor, both measured: see ``bench/relevance_floor.py`` and the README.
+default floor, both measured: see ``bench/relevance_floor.py`` and docs/evaluation.md.
 """
 
 from __future__ import annotations

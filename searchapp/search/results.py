@@ -65,7 +65,7 @@ class Hit:
     relevance: float | None = None
 
     def as_json(self) -> dict[str, Any]:
-        """The stable JSON shape of `searchapp search --json` (see README)."""
+        """The stable JSON shape of `searchapp search --json` (see docs/cli.md)."""
         return {
             "id": self.id,
             "score": round(self.score, 6),
