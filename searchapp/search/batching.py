@@ -8,9 +8,11 @@ Waiting for more jobs is bounded by ``max_wait`` and happens only under load:
 when the last batch held several jobs and ended less than ``idle_after``
 seconds ago, more jobs are expected, and a worker waits (at most ``max_wait``)
 until as many as the last batch are queued. A job that arrives at an idle
-service (nothing served recently, or one caller at a time) is served at once.
-While a batch is served, new jobs simply queue: that is where most batches
-come from.
+service (nothing served recently, or one caller at a time) is served at once,
+in the caller's own thread when a serving slot is free: no handoff to a worker
+and back. While a batch is served, new jobs simply queue: that is where most
+batches come from. ``workers`` bounds the batches served at once, inline ones
+included.
 """
 
 from __future__ import annotations
@@ -64,8 +66,12 @@ class Batcher(Generic[Job, Result]):
         self._closed = False
         self._last_size = 0  # jobs in the last batch taken
         self._last_end = float("-inf")  # when the last batch was served (clock)
+        self._active = 0  # batches being served, by workers or inline
+        self._slots = workers
+        self._serving = threading.local()  # .now: this thread serves a batch
         self.waits = 0  # times a worker waited for more jobs (tests check it)
         self.batches = 0
+        self.inline = 0  # jobs served in their caller's thread
         self._workers = [
             threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
             for n in range(workers)
@@ -79,9 +85,24 @@ class Batcher(Generic[Job, Result]):
         with self._ready:
             if self._closed:
                 raise BatcherClosedError("the search service is shutting down")
-            self._queue.append((job, future))
-            self._ready.notify()
-        return future.result()
+            inline = not self._queue and self._active < self._slots and self._idle()
+            if inline:
+                self._active += 1
+                self._last_size = 1
+                self.batches += 1
+                self.inline += 1
+            else:
+                self._queue.append((job, future))
+                self._ready.notify()
+        if not inline:
+            return future.result()
+        try:
+            [outcome] = self._serve_batch([job])
+        finally:
+            self._served()
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def pending(self) -> int:
         """Jobs queued, not yet taken into a batch."""
@@ -89,13 +110,17 @@ class Batcher(Generic[Job, Result]):
             return len(self._queue)
 
     def close(self) -> None:
-        """Serve what is queued, then stop the workers."""
+        """Serve what is queued (and finish what is served inline), then stop the workers."""
         with self._ready:
             self._closed = True
             self._ready.notify_all()
         for worker in self._workers:
             if worker is not threading.current_thread():
                 worker.join()
+        if not getattr(self._serving, "now", False):  # not called from inside a batch
+            with self._ready:
+                while self._active:
+                    self._ready.wait()
 
     def _work(self) -> None:
         while True:
@@ -103,27 +128,47 @@ class Batcher(Generic[Job, Result]):
             if not batch:
                 return
             try:
-                outcomes = self._serve([job for job, _ in batch])
-                if len(outcomes) != len(batch):
-                    raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} jobs")
-            except Exception as exc:
-                outcomes = [exc] * len(batch)
-            with self._ready:
-                self._last_end = self._clock()
+                outcomes = self._serve_batch([job for job, _ in batch])
+            finally:
+                self._served()
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, Exception):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
 
+    def _serve_batch(self, jobs: list[Job]) -> Sequence[Result | Exception]:
+        self._serving.now = True
+        try:
+            outcomes = self._serve(jobs)
+            if len(outcomes) != len(jobs):
+                raise RuntimeError(f"{len(outcomes)} outcomes for {len(jobs)} jobs")
+        except Exception as exc:
+            outcomes = [exc] * len(jobs)
+        finally:
+            self._serving.now = False
+        return outcomes
+
+    def _served(self) -> None:
+        """A batch ended: its slot is free for a worker or an idle caller."""
+        with self._ready:
+            self._active -= 1
+            self._last_end = self._clock()
+            self._ready.notify_all()
+
+    def _idle(self) -> bool:
+        """No more jobs expected soon: the last batch held one, or ended long ago."""
+        return self._last_size <= 1 or self._clock() - self._last_end >= self._idle_after
+
     def _next_batch(self) -> list[tuple[Job, Future[Result]]]:
         """Queued jobs for one batch (empty when closed); waits for more only under load."""
         with self._ready:
-            while not self._queue and not self._closed:
+            while (not self._queue or self._active >= self._slots) and not self._closed:
                 self._ready.wait()
             batch = self._take(self._max_size)
             if not batch:
                 return batch
+            self._active += 1
             expected = min(self._last_size, self._max_size)
             busy = self._clock() - self._last_end < self._idle_after
             if busy and len(batch) < expected and self._max_wait > 0 and not self._closed:

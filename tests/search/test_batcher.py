@@ -50,6 +50,38 @@ def test_a_job_at_an_idle_service_is_served_at_once_however_long_the_wait(
         batcher.close()
 
 
+def test_a_job_at_an_idle_service_is_served_in_its_callers_thread() -> None:
+    threads: list[str] = []
+
+    def serve(jobs: Sequence[str]) -> list[str]:
+        threads.append(threading.current_thread().name)
+        return [job.upper() for job in jobs]
+
+    batcher = Batcher(serve, max_size=8, max_wait=3600.0, name="batch")
+    try:
+        assert [batcher.submit("a"), batcher.submit("b")] == ["A", "B"]
+        # No handoff to a worker thread and back.
+        assert threads == [threading.current_thread().name] * 2
+        assert batcher.inline == 2
+    finally:
+        batcher.close()
+
+
+def test_while_every_slot_serves_new_jobs_queue_for_a_worker(pool: ThreadPoolExecutor) -> None:
+    serve = Recorder(hold=1)
+    batcher = Batcher(serve, max_size=8, max_wait=0.0, workers=1)
+    try:
+        first = pool.submit(batcher.submit, "first")  # served inline, held
+        until(lambda: len(serve.batches) == 1)
+        second = pool.submit(batcher.submit, "second")
+        until(lambda: batcher.pending() == 1)  # no free slot: queued, not served inline
+        serve.release.set()
+        assert [first.result(), second.result()] == ["FIRST", "SECOND"]
+        assert batcher.inline == 1
+    finally:
+        batcher.close()
+
+
 def test_jobs_that_arrive_during_a_batch_are_served_together(pool: ThreadPoolExecutor) -> None:
     serve = Recorder(hold=1)
     batcher = Batcher(serve, max_size=32, max_wait=0.0)
