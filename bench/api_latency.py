@@ -279,7 +279,7 @@ def _copy_to_server(work: Path, uri: str) -> int:
     try:
         source = lite.existing_collection(TEXT_SPEC)
         assert source is not None
-        target = server.collection(TEXT_SPEC, source.identity, model_setting="SEARCHAPP_TEXT_MODEL")
+        target = server.collection(TEXT_SPEC, source.identity)
         if target.count() < source.count():
             print("copying the rows into the server and building its index ...", flush=True)
             copy_rows(source, target)

@@ -123,7 +123,7 @@ def run_backend(
     name: str, settings: Settings, rows: list[dict], queries: np.ndarray, filtered_queries: int
 ) -> Figures:
     store = Store.connect(settings)
-    collection = store.collection(TEXT_SPEC, ModelIdentity("bench", DIM), model_setting="X")
+    collection = store.collection(TEXT_SPEC, ModelIdentity("bench", DIM))
     started = time.perf_counter()
     collection.upsert(rows)
     inserted = time.perf_counter()

@@ -50,6 +50,7 @@ from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, Store
 from searchapp.store.collection import VectorCollection
 from searchapp.store.filters import all_of, not_equals
 from searchapp.store.schema import CollectionSpec
+from searchapp.store.spaces import ModelChoice, check_loaded, query_notice, unloadable
 
 __all__ = ["MAX_QUERY_IMAGE_BYTES", "CrossModalSearch", "is_item_id"]
 _ITEM_ID = re.compile(r"[0-9a-f]{32}")
@@ -234,27 +235,13 @@ class CrossModalSearch:
         try:
             clip = self._embedders.recorded_clip(recorded)
         except ModelUnavailableError as exc:
-            raise ModelUnavailableError(
-                f"the index {collection.name!r} was built by {recorded.model_id}, which "
-                f"cannot be loaded here: {exc}"
-            ) from exc
-        if clip.identity != recorded:
-            raise ModelMismatchError(
-                f"the index {collection.name!r} holds vectors from {recorded.describe()}, "
-                f"but that model now loads as {clip.identity.describe()}; re-index it "
-                "(`searchapp reindex --space clip --re-embed`)"
-            )
+            raise unloadable(collection.name, recorded, exc) from exc
+        check_loaded(collection.name, collection.spec, recorded, clip.identity)
         try:
             configured = self._embedders.configured_clip_source().model_id
         except ModelUnavailableError:
             configured = "(cannot be loaded)"
-        if configured == recorded.model_id:
-            return clip, None
-        return clip, (
-            f"note: the CLIP index was built by {recorded.model_id} (not the configured "
-            f"{configured}); queries use it. Set {clip.source.settings_hint()} so that "
-            "ingest uses it too."
-        )
+        return clip, query_notice(ModelChoice.clip(clip.source), configured)
 
     def _stored_image(
         self, item_id: str, target: VectorCollection | None

@@ -15,7 +15,6 @@ from searchapp.embed.base import TextEmbedder
 from searchapp.errors import (
     FeatureUnsupportedError,
     InvalidQueryError,
-    ModelMismatchError,
     ModelUnavailableError,
     StoreError,
 )
@@ -32,6 +31,7 @@ from searchapp.search.retrieval import TextQuery, keyword_unavailable, similarit
 from searchapp.search.similar import similar_chunks
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC, Store, VectorCollection
 from searchapp.store.schema import CollectionSpec
+from searchapp.store.spaces import ModelChoice, check_loaded, query_notice, unloadable
 
 MAX_QUERY_CHARS = 2000
 
@@ -110,23 +110,10 @@ class SearchService:
         try:
             embedder = self._embedders.query_text(recorded.model_id)
         except ModelUnavailableError as exc:
-            raise ModelUnavailableError(
-                f"the index {collection.name!r} was built by {recorded.model_id}, which "
-                f"cannot be loaded here: {exc}"
-            ) from exc
-        if embedder.identity != recorded:
-            raise ModelMismatchError(
-                f"the index {collection.name!r} holds vectors from {recorded.describe()}, "
-                f"but that model now loads as {embedder.identity.describe()}; re-index it "
-                "(`searchapp reindex --text-model ...`)"
-            )
-        if recorded.model_id == self._settings.text_model:
-            return embedder, None
-        return embedder, (
-            f"note: the index was built by {recorded.model_id} (not SEARCHAPP_TEXT_MODEL="
-            f"{self._settings.text_model}); queries use it. Set SEARCHAPP_TEXT_MODEL="
-            f"{recorded.model_id} so ingest uses it too."
-        )
+            raise unloadable(collection.name, recorded, exc) from exc
+        check_loaded(collection.name, collection.spec, recorded, embedder.identity)
+        notice = query_notice(ModelChoice.text(recorded.model_id), self._settings.text_model)
+        return embedder, notice
 
     def load_query_image(self, data: bytes) -> LoadedImage:
         """A query image decoded as a search decodes it, for a caller that also shows it."""
