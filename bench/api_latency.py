@@ -46,6 +46,7 @@ from pathlib import Path
 
 import httpx
 from _serving import free_port, wait_ready
+from milvus_server import StandaloneServer
 
 from searchapp.app import App
 from searchapp.config import Settings
@@ -54,7 +55,6 @@ from searchapp.search import Retrieval
 from searchapp.search.hits import TEXT_FIELDS, chunks_to_fetch
 from searchapp.search.retrieval import TextQuery, retrieve
 from searchapp.store import TEXT_SPEC, Store
-from searchapp.store.standalone import StandaloneServer
 
 REPO = Path(__file__).resolve().parents[1]
 # The shared data folder beside the checkout (/work/main) or beside its worktrees (/work/wt/*).

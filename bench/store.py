@@ -40,13 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from milvus_server import StandaloneServer
 
 from searchapp.config import Settings
 from searchapp.embed import ModelIdentity
 from searchapp.store import TEXT_SPEC, Store
 from searchapp.store.filters import contains
 from searchapp.store.local import LocalStore
-from searchapp.store.standalone import StandaloneServer
 
 DIM = 384
 FOLDERS = 50  # documents spread over this many folders
