@@ -11,8 +11,8 @@ import typer
 
 from searchapp.cli.output import command_errors, out
 from searchapp.errors import InvalidQueryError
+from searchapp.item_ids import is_item_id
 from searchapp.search import MAX_K, Mode, Retrieval, SearchRequest, SearchResult
-from searchapp.search.cross_modal import is_item_id
 
 _IMAGE_MODES = (Mode.IMAGE, Mode.IMAGE_TO_TEXT)
 

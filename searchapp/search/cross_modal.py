@@ -15,7 +15,6 @@ version of the image space that the text space's model made.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from functools import cached_property
@@ -33,6 +32,7 @@ from searchapp.errors import (
     NotFoundError,
 )
 from searchapp.extract.images import LoadedImage
+from searchapp.item_ids import check_item_id
 from searchapp.search.hits import (
     IMAGE_FIELDS,
     MAX_FETCH,
@@ -43,7 +43,7 @@ from searchapp.search.hits import (
     text_hit,
 )
 from searchapp.search.query_batch import Found, RetrievalJob
-from searchapp.search.query_images import MAX_QUERY_IMAGE_BYTES, QueryImages
+from searchapp.search.query_images import QueryImages
 from searchapp.search.request import Mode, Retrieval, SearchRequest
 from searchapp.search.results import Hit, SearchResult, Stopwatch, elapsed_ms
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, Store
@@ -52,18 +52,12 @@ from searchapp.store.filters import all_of, not_equals
 from searchapp.store.schema import CollectionSpec
 from searchapp.store.spaces import ModelChoice, check_loaded, query_notice, unloadable
 
-__all__ = ["MAX_QUERY_IMAGE_BYTES", "CrossModalSearch", "is_item_id"]
-_ITEM_ID = re.compile(r"[0-9a-f]{32}")
+__all__ = ["CrossModalSearch"]
 _NOTHING_YET = {
     Mode.TEXT_TO_IMAGE: "no images have been ingested yet: run `searchapp ingest PATH`",
     Mode.IMAGE: "no images have been ingested yet: run `searchapp ingest PATH`",
     Mode.IMAGE_TO_TEXT: "nothing has been ingested with CLIP yet: run `searchapp ingest PATH`",
 }
-
-
-def is_item_id(value: str) -> bool:
-    """Whether ``value`` has the form of an item id (the ``id`` of a hit)."""
-    return _ITEM_ID.fullmatch(value) is not None
 
 
 class CrossModalSearch:
@@ -131,11 +125,8 @@ class CrossModalSearch:
         started = time.perf_counter()
         if request.image is not None and request.item_id is not None:
             raise InvalidQueryError("give a query image or an item id, not both")
-        if request.item_id is not None and not is_item_id(request.item_id):
-            raise InvalidQueryError(
-                f"{request.item_id!r} is not an item id (32 lower-case hex digits, as in "
-                "search hits)"
-            )
+        if request.item_id is not None:
+            check_item_id(request.item_id)
         if request.image is None and request.item_id is None:
             raise InvalidQueryError(
                 "image search needs a query image or the id of an ingested image"

@@ -19,8 +19,9 @@ from searchapp.errors import (
     StoreError,
 )
 from searchapp.extract.images import LoadedImage
+from searchapp.item_ids import check_item_id
 from searchapp.search.batching import Batcher
-from searchapp.search.cross_modal import CrossModalSearch, is_item_id
+from searchapp.search.cross_modal import CrossModalSearch
 from searchapp.search.filters import SearchFilters
 from searchapp.search.floor import RelevanceFloor
 from searchapp.search.hits import TEXT_FIELDS, best_per_document, chunks_to_fetch, text_hit
@@ -258,10 +259,7 @@ class SearchService:
         An image finds images (by its stored CLIP vector, no CLIP model needed);
         a document chunk finds other documents by its stored text vector.
         """
-        if not is_item_id(item_id):
-            raise InvalidQueryError(
-                f"{item_id!r} is not an item id (32 lower-case hex digits, as in search hits)"
-            )
+        check_item_id(item_id)
         check_page(k, offset, self._settings.max_result_window)
         filters = filters or SearchFilters()
         filters.expression()  # checked before any work

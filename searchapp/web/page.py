@@ -285,7 +285,7 @@ def _pages(request: Request, result: SearchResult) -> dict[str, str | None]:
     if result.offset > 0:
         previous = _page_link(request, max(result.offset - result.k, 0))
     following = None
-    if len(result.hits) >= result.k:  # a full page: there may be more
+    if result.more:
         following = _page_link(request, result.offset + result.k)
     return {"previous_url": previous, "next_url": following}
 

@@ -45,25 +45,9 @@ class HitOut(BaseModel):
 
     @classmethod
     def of(cls, hit: Hit, sources: SourceNames) -> HitOut:
-        image = hit.image
-        return cls(
-            id=hit.id,
-            score=round(hit.score, 6),
-            relevance=None if hit.relevance is None else round(hit.relevance, 4),
-            source=sources.show(hit.source) or "",
-            record_id=hit.record_id,
-            title=hit.title,
-            snippet=hit.snippet,
-            media_type=hit.media_type,
-            chunk=ChunkSpan(index=hit.chunk_index, start=hit.char_start, end=hit.char_end),
-            image=None
-            if image is None
-            else ImageFacts(
-                width=image.width, height=image.height, format=image.format, caption=image.caption
-            ),
-            thumbnail_url=f"/api/items/{hit.id}/thumbnail" if image is not None else None,
-            file_url=f"/api/items/{hit.id}/file",
-        )
+        # The shape is the hit's own (Hit.as_json, also `searchapp search --json`):
+        # this model declares it for the OpenAPI schema and checks it.
+        return cls.model_validate(hit.as_json(source=sources.show(hit.source) or ""))
 
 
 class TimingsOut(BaseModel):

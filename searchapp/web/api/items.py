@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+from searchapp import item_ids
 from searchapp.errors import NotFoundError, SearchappError
 from searchapp.search.items import StoredItem
 from searchapp.web.deps import AppDep, ItemsDep, Reader, SourcesDep, ThumbnailsDep
@@ -21,7 +22,9 @@ from searchapp.web.visibility import SourceNames
 router = APIRouter(prefix="/api/items", tags=["items"])
 
 ItemId = Path(
-    pattern=r"^[0-9a-f]{32}$", description="An item id: the `id` of a search hit.", max_length=32
+    pattern=item_ids.PATTERN,
+    description="An item id: the `id` of a search hit.",
+    max_length=item_ids.LENGTH,
 )
 
 
