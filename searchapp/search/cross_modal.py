@@ -26,13 +26,11 @@ from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.embed.clip import Clip
 from searchapp.errors import (
-    InvalidQueryError,
     ModelMismatchError,
     ModelUnavailableError,
     NotFoundError,
 )
 from searchapp.extract.images import LoadedImage
-from searchapp.item_ids import check_item_id
 from searchapp.search.hits import (
     IMAGE_FIELDS,
     MAX_FETCH,
@@ -123,14 +121,7 @@ class CrossModalSearch:
     def from_image(self, request: SearchRequest) -> SearchResult:
         """Images like the query image, or texts that describe it (image, image-to-text)."""
         started = time.perf_counter()
-        if request.image is not None and request.item_id is not None:
-            raise InvalidQueryError("give a query image or an item id, not both")
-        if request.item_id is not None:
-            check_item_id(request.item_id)
-        if request.image is None and request.item_id is None:
-            raise InvalidQueryError(
-                "image search needs a query image or the id of an ingested image"
-            )
+        request.check_query()
         spec = CLIP_TEXT_SPEC if request.mode is Mode.IMAGE_TO_TEXT else CLIP_IMAGE_SPEC
         watch = Stopwatch()
         with watch.store():

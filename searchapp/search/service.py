@@ -26,7 +26,7 @@ from searchapp.search.filters import SearchFilters
 from searchapp.search.floor import RelevanceFloor
 from searchapp.search.hits import TEXT_FIELDS, best_per_document, chunks_to_fetch, text_hit
 from searchapp.search.query_batch import Found, RetrievalJob, serve_jobs
-from searchapp.search.request import Mode, Retrieval, SearchRequest, check_page
+from searchapp.search.request import IMAGE_MODES, Mode, Retrieval, SearchRequest, check_page
 from searchapp.search.results import SearchResult, Stopwatch, elapsed_ms
 from searchapp.search.retrieval import TextQuery, keyword_unavailable, similarity
 from searchapp.search.similar import similar_chunks
@@ -122,9 +122,9 @@ class SearchService:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run ``request`` in its mode."""
+        request.check_query()
         if request.mode is Mode.TEXT:
-            if request.text is None:
-                raise InvalidQueryError("text search needs a text query")
+            assert request.text is not None
             return self.search_text(
                 request.text,
                 k=request.k,
@@ -139,7 +139,7 @@ class SearchService:
             return self._following_reindex(
                 CLIP_IMAGE_SPEC, lambda: self._cross_modal.text_to_image(query, request)
             )
-        if request.mode in (Mode.IMAGE, Mode.IMAGE_TO_TEXT):
+        if request.mode in IMAGE_MODES:
             check_page(request.k, request.offset, self._settings.max_result_window)
             return self._cross_modal.from_image(request)
         raise InvalidQueryError(f"search mode {request.mode.value!r} is not available")
