@@ -1,14 +1,13 @@
-"""Item ids: the ``id`` of every stored row and search hit.
+"""Item ids: the ``id`` of every stored row and search hit, and the one check of
+their form for every caller (API, page, CLI, search service).
 
-An id is the first 32 hex digits of the sha256 of the document's key (its path,
-plus ``#record`` for a record) and the chunk's index. Stable across re-ingests,
-so an upsert replaces the row it updates, and short enough for a URL. An image
-and its caption's chunk share ``item_id(path, 0)``.
+Ingest makes them (``searchapp.ingest.rows.row_id``): the first 32 hex digits of
+the sha256 of the document's key (its path, plus ``#record`` for a record) and
+the chunk's index; stable across re-ingests, short enough for a URL.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from searchapp.errors import InvalidQueryError
@@ -17,11 +16,6 @@ from searchapp.errors import InvalidQueryError
 PATTERN = r"^[0-9a-f]{32}$"
 LENGTH = 32
 _ID = re.compile(PATTERN)
-
-
-def item_id(document_key: str, chunk_index: int) -> str:
-    """The id of chunk ``chunk_index`` of the document ``document_key``."""
-    return hashlib.sha256(f"{document_key}\x1f{chunk_index}".encode()).hexdigest()[:LENGTH]
 
 
 def is_item_id(value: str) -> bool:
