@@ -46,6 +46,7 @@ from pathlib import Path
 
 import httpx
 from _serving import free_port, wait_ready
+from milvus_server import StandaloneServer
 
 from searchapp.app import App
 from searchapp.config import Settings
@@ -54,7 +55,6 @@ from searchapp.search import Retrieval
 from searchapp.search.hits import TEXT_FIELDS, chunks_to_fetch
 from searchapp.search.retrieval import TextQuery, retrieve
 from searchapp.store import TEXT_SPEC, Store
-from searchapp.store.standalone import StandaloneServer
 
 REPO = Path(__file__).resolve().parents[1]
 # The shared data folder beside the checkout (/work/main) or beside its worktrees (/work/wt/*).
@@ -279,7 +279,7 @@ def _copy_to_server(work: Path, uri: str) -> int:
     try:
         source = lite.existing_collection(TEXT_SPEC)
         assert source is not None
-        target = server.collection(TEXT_SPEC, source.identity, model_setting="SEARCHAPP_TEXT_MODEL")
+        target = server.collection(TEXT_SPEC, source.identity)
         if target.count() < source.count():
             print("copying the rows into the server and building its index ...", flush=True)
             copy_rows(source, target)

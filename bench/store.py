@@ -40,13 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from milvus_server import StandaloneServer
 
 from searchapp.config import Settings
 from searchapp.embed import ModelIdentity
 from searchapp.store import TEXT_SPEC, Store
 from searchapp.store.filters import contains
 from searchapp.store.local import LocalStore
-from searchapp.store.standalone import StandaloneServer
 
 DIM = 384
 FOLDERS = 50  # documents spread over this many folders
@@ -123,7 +123,7 @@ def run_backend(
     name: str, settings: Settings, rows: list[dict], queries: np.ndarray, filtered_queries: int
 ) -> Figures:
     store = Store.connect(settings)
-    collection = store.collection(TEXT_SPEC, ModelIdentity("bench", DIM), model_setting="X")
+    collection = store.collection(TEXT_SPEC, ModelIdentity("bench", DIM))
     started = time.perf_counter()
     collection.upsert(rows)
     inserted = time.perf_counter()

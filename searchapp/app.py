@@ -56,7 +56,14 @@ class App:
     def search(self) -> SearchService:
         return SearchService(self.settings, self.store, self.embedders)
 
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
+        """Stop the search workers and close the store (a no-op for parts never made)."""
         if "search" in self.__dict__:
             self.search.close()
         with self._lock:

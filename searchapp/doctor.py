@@ -23,13 +23,13 @@ from searchapp.errors import SearchappError
 from searchapp.private import private_folder
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC, Store
 from searchapp.store.schema import ALL_SPECS, CollectionSpec
+from searchapp.store.spaces import FAMILIES, ModelChoice, built_index_differences, family_of
 
 
 class Status(StrEnum):
     OK = "ok"
     WARN = "warn"  # works, but something deserves attention
     FAIL = "fail"
-    SKIP = "skip"  # not applicable here
 
 
 @dataclass(frozen=True)
@@ -85,35 +85,15 @@ def run_checks(settings: Settings | None = None, embedders: Embedders | None = N
     return checks
 
 
-@dataclass(frozen=True)
-class _Configured:
-    """The model a space is configured with, and the setting that chooses it."""
-
-    model_id: str
-    setting: str  # the settings that choose it, e.g. "SEARCHAPP_TEXT_MODEL=..."
-    reindex: str  # the `searchapp reindex` options that move the index to it
-
-
-def _configured_models(settings: Settings, embedders: Embedders) -> dict[str, _Configured]:
-    text = _Configured(
-        settings.text_model,
-        f"SEARCHAPP_TEXT_MODEL={settings.text_model}",
-        f"--text-model {settings.text_model}",
-    )
-    configured = {TEXT_SPEC.space: text}
+def _configured_models(settings: Settings, embedders: Embedders) -> dict[str, ModelChoice]:
+    """The model each space is configured with, by space."""
+    configured = {TEXT_SPEC.space: ModelChoice.text(settings.text_model)}
     try:
-        clip = embedders.configured_clip_source()
+        clip = ModelChoice.clip(embedders.configured_clip_source())
     except SearchappError:  # the CLIP model check below says why
         return configured
-    clip_models = _Configured(clip.model_id, clip.settings_hint(), _reindex_options(clip))
-    configured.update({CLIP_TEXT_SPEC.space: clip_models, CLIP_IMAGE_SPEC.space: clip_models})
+    configured.update({spec.space: clip for spec in FAMILIES["clip"]})
     return configured
-
-
-def _reindex_options(source: ClipSource) -> str:
-    if source.load_from:
-        return f"--clip-model {source.architecture} --clip-checkpoint {source.load_from}"
-    return f"--clip-model {source.architecture} --clip-pretrained {source.pretrained}"
 
 
 def _settings_check(settings: Settings) -> Check:
@@ -159,7 +139,7 @@ def _store_check(settings: Settings) -> tuple[Check, Store | None]:
 def _collection_checks(
     store: Store,
     spec: CollectionSpec,
-    configured: dict[str, _Configured],
+    configured: dict[str, ModelChoice],
     recorded: dict[str, ModelIdentity],
 ) -> Iterator[Check]:
     name = f"collection {spec.space}"
@@ -188,24 +168,16 @@ def _collection_checks(
         f"efConstruction={index.ef_construction}"
     )
     problems = []
-    recorded = {
-        "index_type": index.index_type,
-        "M": index.m,
-        "efConstruction": index.ef_construction,
-    }
-    differs = [
-        f"{key}={built[key]}"
-        for key, value in recorded.items()
-        if key in built and str(built[key]) != str(value)
-    ]
+    differs = built_index_differences(handle.record, built)
     if differs:
         problems.append(f"the index Milvus built differs from the record: {', '.join(differs)}")
     wanted = configured.get(spec.space)
     if wanted is not None and handle.identity.model_id != wanted.model_id:
         problems.append(
-            f"not the configured model {wanted.model_id} ({wanted.setting}): searches "
+            f"not the configured model {wanted.model_id} ({wanted.settings}): searches "
             "use the collection's model, ingest refuses. Set "
-            f"{_settings_for(spec, handle.identity)}, or `searchapp reindex {wanted.reindex}`"
+            f"{ModelChoice.recorded(family_of(spec), handle.identity).settings}, or "
+            f"`searchapp reindex {wanted.reindex}`"
         )
     unused = [v for v in versions if v != handle.physical_name]
     if unused:
@@ -219,13 +191,6 @@ def _collection_checks(
 
 def _backend(identity: ModelIdentity) -> str:
     return f", vectors by the {identity.backend} backend" if identity.backend else ""
-
-
-def _settings_for(spec: CollectionSpec, identity: ModelIdentity) -> str:
-    """The settings that choose the model ``identity`` names."""
-    if spec is TEXT_SPEC:
-        return f"SEARCHAPP_TEXT_MODEL={identity.model_id}"
-    return ClipSource.settings_for(identity)
 
 
 def _clip_spaces_check(recorded: dict[str, ModelIdentity]) -> Iterator[Check]:

@@ -23,11 +23,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from bench.milvus_server import StandaloneServer, make_self_signed_tls
 from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.store.connection import open_client
-from searchapp.store.standalone import StandaloneServer, make_self_signed_tls
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -53,7 +53,7 @@ def by_name(checks) -> dict:
 @pytest.mark.model
 def test_healthy_store_passes_every_check(backend_env, backend) -> None:
     store = Store.connect(backend_env)
-    store.collection(TEXT_SPEC, MINILM, model_setting="X").upsert([one_row()])
+    store.collection(TEXT_SPEC, MINILM).upsert([one_row()])
     store.close()
 
     result = runner.invoke(cli, ["doctor"])
@@ -104,7 +104,7 @@ def test_unreachable_store_fails_and_exits_non_zero(
 def test_model_mismatch_and_unused_versions_are_warnings(settings, embedders) -> None:
     store = Store.connect(settings)
     other = ModelIdentity("/models/other-minilm", 384)
-    store.collection(TEXT_SPEC, other, model_setting="X")
+    store.collection(TEXT_SPEC, other)
     store.create_physical("searchapp_text_v2", TEXT_SPEC, other, IndexParams(8, 64))
     store.close()
 

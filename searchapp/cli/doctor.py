@@ -10,7 +10,7 @@ from rich.text import Text
 
 from searchapp.cli.output import out
 
-_STYLES = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+_STYLES = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 
 def doctor_command(

@@ -56,24 +56,25 @@ def eval_command(
     chosen = list(Retrieval) if retrieval is Choice.ALL else [Retrieval(retrieval.value)]
     with command_errors():
         loaded = BeirDataset.load(dataset, split)
-        app = App()
-        evaluator = Evaluator(app.settings, app.embedders, loaded)
-        try:
-            with ingest_progress() as progress:
-                bar = IngestBar(progress, loaded.corpus.stat().st_size, 1)
-                reused = evaluator.prepare(rebuild=rebuild, progress=bar)
-            with _query_progress() as progress:
-                total = len(loaded.queries)
-                tasks = {r: progress.add_task(f"{r.value} queries", total=total) for r in chosen}
-                report = evaluator.run(
-                    chosen,
-                    k=k,
-                    reused=reused,
-                    progress=lambda r, done, _total: progress.update(tasks[r], completed=done),
-                )
-        finally:
-            evaluator.close()
-            app.close()
+        with App() as app:
+            evaluator = Evaluator(app.settings, app.embedders, loaded)
+            try:
+                with ingest_progress() as progress:
+                    bar = IngestBar(progress, loaded.corpus.stat().st_size, 1)
+                    reused = evaluator.prepare(rebuild=rebuild, progress=bar)
+                with _query_progress() as progress:
+                    total = len(loaded.queries)
+                    tasks = {
+                        r: progress.add_task(f"{r.value} queries", total=total) for r in chosen
+                    }
+                    report = evaluator.run(
+                        chosen,
+                        k=k,
+                        reused=reused,
+                        progress=lambda r, done, _total: progress.update(tasks[r], completed=done),
+                    )
+            finally:
+                evaluator.close()
     if report.cut_queries:
         err.print(
             f"warning: {len(report.cut_queries)} queries longer than {MAX_QUERY_CHARS} "

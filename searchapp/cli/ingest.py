@@ -80,11 +80,13 @@ def ingest_command(
     with command_errors():
         share = Shard.parse(shard) if shard is not None else None
         app = App()
-        found = scan(paths, follow_outside=app.settings.follow_symlinks_outside).share(share)
-        # The web app serves files from under these folders (SEARCHAPP_FILE_ROOTS unset).
-        record_roots(app.settings.state_dir, paths)
-        options = ExtractOptions(text_field=text_field, title_field=title_field, id_field=id_field)
         try:
+            found = scan(paths, follow_outside=app.settings.follow_symlinks_outside).share(share)
+            # The web app serves files from under these folders (SEARCHAPP_FILE_ROOTS unset).
+            record_roots(app.settings.state_dir, paths)
+            options = ExtractOptions(
+                text_field=text_field, title_field=title_field, id_field=id_field
+            )
             with ingest_progress() as progress:
                 bar = IngestBar(progress, found.total_bytes, len(found.files))
                 summary = ingest(

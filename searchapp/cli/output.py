@@ -63,7 +63,3 @@ def command_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None
-
-
-def is_interactive() -> bool:
-    return sys.stderr.isatty()

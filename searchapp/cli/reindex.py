@@ -118,11 +118,9 @@ def reindex_command(
     from searchapp.ingest.reindex import ReindexRequest, plan_reindex, run_reindex
     from searchapp.ingest.reindex import drop_unused as drop_unused_versions
 
-    with command_errors():
-        app = App()
+    with command_errors(), App() as app:
         if drop_unused:
             dropped = drop_unused_versions(app)
-            app.close()
             out.print(
                 f"dropped {', '.join(dropped)}" if dropped else "no unused collections",
                 markup=False,
@@ -159,7 +157,6 @@ def reindex_command(
                     (lambda n: progress.update(copying, advance=n)) if copying is not None else None
                 ),
             )
-        app.close()
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
     else:

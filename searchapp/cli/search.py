@@ -11,10 +11,9 @@ import typer
 
 from searchapp.cli.output import command_errors, out
 from searchapp.errors import InvalidQueryError
+from searchapp.item_ids import is_item_id
 from searchapp.search import MAX_K, Mode, Retrieval, SearchRequest, SearchResult
-from searchapp.search.cross_modal import is_item_id
-
-_IMAGE_MODES = (Mode.IMAGE, Mode.IMAGE_TO_TEXT)
+from searchapp.search.request import IMAGE_MODES
 
 
 def search_command(
@@ -69,11 +68,8 @@ def search_command(
         request = _request(query, mode, k, offset)
         if mode is Mode.TEXT:
             request = replace(request, retrieval=retrieval, min_relevance=min_relevance)
-        app = App()
-        try:
+        with App() as app:
             result = app.search.search(request)
-        finally:
-            app.close()
     if as_json:
         out.print_json(json.dumps([hit.as_json() for hit in result.hits]))
     else:
@@ -81,7 +77,7 @@ def search_command(
 
 
 def _request(query: str, mode: Mode, k: int, offset: int) -> SearchRequest:
-    if mode not in _IMAGE_MODES:
+    if mode not in IMAGE_MODES:
         return SearchRequest(mode=mode, text=query, k=k, offset=offset)
     path = Path(query).expanduser()
     if path.is_file():

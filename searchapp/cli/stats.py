@@ -17,11 +17,9 @@ def stats_command(
     from searchapp.app import App
     from searchapp.store.schema import ALL_SPECS
 
-    with command_errors():
-        app = App()
+    with command_errors(), App() as app:
         infos = app.store.describe(list(ALL_SPECS))
         store = {"uri": app.store.uri, "server": app.store.info.describe()}
-        app.close()
     if as_json:
         out.print_json(json.dumps({"store": store, "collections": [i.as_dict() for i in infos]}))
         return

@@ -64,20 +64,17 @@ def worker_command(
             debounce_seconds=settings.watch_debounce_seconds,
             once=once,
         )
-        app = App(settings)
-        worker = Worker(app, JobQueue(settings.worker_queue_path), options)
-        stop = threading.Event()
-        _on_stop_signals(stop)
-        err.print(
-            f"searchapp worker {worker.identity.id}: "
-            + ("draining the queue" if once else "watching")
-            + f" {', '.join(map(str, roots))}",
-            markup=False,
-        )
-        try:
+        with App(settings) as app:
+            worker = Worker(app, JobQueue(settings.worker_queue_path), options)
+            stop = threading.Event()
+            _on_stop_signals(stop)
+            err.print(
+                f"searchapp worker {worker.identity.id}: "
+                + ("draining the queue" if once else "watching")
+                + f" {', '.join(map(str, roots))}",
+                markup=False,
+            )
             totals = worker.run(stop)
-        finally:
-            app.close()
     err.print(
         f"worker stopped: {totals.done} file(s) done, {totals.failed} failed, "
         f"{totals.batches} batch(es)",

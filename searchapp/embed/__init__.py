@@ -1,6 +1,6 @@
 """Embedding models: a small base contract and one implementation per model family."""
 
-from searchapp.embed.base import Embedder, Modality, ModelIdentity
+from searchapp.embed.base import Embedder, ModelIdentity
 from searchapp.embed.factory import Embedders
 
-__all__ = ["Embedder", "Embedders", "Modality", "ModelIdentity"]
+__all__ = ["Embedder", "Embedders", "ModelIdentity"]

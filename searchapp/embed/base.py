@@ -5,14 +5,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from searchapp.chunking import Tokenizer
 
-Modality = Literal["text", "image"]
 Item = TypeVar("Item")
 
 
@@ -49,7 +48,7 @@ class Embedder(ABC, Generic[Item]):
     :meth:`embed` splits larger inputs and checks what comes back.
     """
 
-    modality: Modality
+    modality: str  # what it reads: "text" or "image"
 
     def __init__(self, identity: ModelIdentity, batch_size: int) -> None:
         self.identity = identity

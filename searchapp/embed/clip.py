@@ -163,31 +163,6 @@ class ClipSource:
             load_from=given,
         )
 
-    @classmethod
-    def settings_for(cls, identity: ModelIdentity) -> str:
-        """The settings that choose the weights a collection records (best effort)."""
-        if ":random-weights-" in identity.model_id:
-            return "SEARCHAPP_TEST_RANDOM_CLIP=1"
-        try:
-            return cls.recorded(identity).settings_hint()
-        except ModelUnavailableError:
-            return "the CLIP settings it was built with"
-
-    def settings_hint(self) -> str:
-        """The settings that choose these weights, as environment variables."""
-        if self.random_weights:
-            return "SEARCHAPP_TEST_RANDOM_CLIP=1"
-        if self.architecture.startswith("local-dir:"):
-            return f"SEARCHAPP_CLIP_CHECKPOINT={self.load_from}"
-        if self.load_from:
-            return (
-                f"SEARCHAPP_CLIP_MODEL={self.architecture} "
-                f"SEARCHAPP_CLIP_CHECKPOINT={self.load_from}"
-            )
-        return (
-            f"SEARCHAPP_CLIP_MODEL={self.architecture} SEARCHAPP_CLIP_PRETRAINED={self.pretrained}"
-        )
-
 
 class Clip:
     """A loaded CLIP model: open_clip's image preprocessing and the two embedders."""

@@ -31,7 +31,7 @@ from searchapp.ingest.pipeline import Progress
 from searchapp.search import MAX_K, Retrieval, SearchService
 from searchapp.search.service import MAX_QUERY_CHARS
 from searchapp.store import TEXT_SPEC
-from searchapp.store.store import SCHEMA_VERSION
+from searchapp.store.spaces import SCHEMA_VERSION
 
 # Recall@100 is always reported, so every query asks for 100 documents.
 _DEPTH = MAX_K

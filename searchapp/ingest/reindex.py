@@ -43,20 +43,13 @@ from searchapp.ingest.runner import ingest
 from searchapp.ingest.summary import IngestSummary
 from searchapp.ingest.targets import Target, Targets
 from searchapp.store import (
-    CLIP_IMAGE_SPEC,
-    CLIP_TEXT_SPEC,
-    TEXT_SPEC,
     CollectionSpec,
     IndexParams,
     VectorCollection,
 )
 from searchapp.store.schema import ALL_SPECS
+from searchapp.store.spaces import FAMILIES, ModelChoice
 
-#: The spaces of each model, in the order their aliases switch.
-GROUPS: dict[str, tuple[CollectionSpec, ...]] = {
-    "text": (TEXT_SPEC,),
-    "clip": (CLIP_TEXT_SPEC, CLIP_IMAGE_SPEC),
-}
 _CHANGES = (
     "Give --text-model or --clip-model/--clip-pretrained/--clip-checkpoint, --hnsw-m or "
     "--ef-construction, or --re-embed to rebuild anyway."
@@ -94,10 +87,10 @@ class ReindexRequest:
     def groups(self) -> tuple[str, ...]:
         """The models whose spaces are rebuilt: those named, else those whose model
         changes, else all of them (an index-only change or --re-embed)."""
-        unknown = sorted(set(self.spaces) - set(GROUPS))
+        unknown = sorted(set(self.spaces) - set(FAMILIES))
         if unknown:
             raise SearchappError(f"unknown space {unknown[0]!r}: choose text or clip")
-        return tuple(group for group in GROUPS if self.asks_for(group)) or tuple(GROUPS)
+        return tuple(group for group in FAMILIES if self.asks_for(group)) or tuple(FAMILIES)
 
     def clip_source(self, app: App) -> ClipSource | None:
         """The new CLIP weights: the settings with the options given (None: none given)."""
@@ -213,7 +206,7 @@ def plan_reindex(app: App, request: ReindexRequest) -> ReindexPlan:
     for group in groups:
         currents = [
             (spec, current)
-            for spec in GROUPS[group]
+            for spec in FAMILIES[group]
             if (current := app.store.existing_collection(spec)) is not None
         ]
         if not currents:
@@ -385,11 +378,12 @@ def _new_model_settings(spaces: Sequence[SpacePlan]) -> list[str]:
         model = space.model
         if model is None or model.identity.model_id == space.current.identity.model_id:
             continue
-        setting = (
-            model.source.settings_hint()
+        choice = (
+            ModelChoice.clip(model.source)
             if isinstance(model, Clip)
-            else f"SEARCHAPP_TEXT_MODEL={model.model_id}"
+            else ModelChoice.text(model.model_id)
         )
+        setting = choice.settings
         if setting not in settings:
             settings.append(setting)
     return settings

@@ -469,15 +469,12 @@ def _current_targets(app: App, files: SortedFiles) -> tuple[Targets, str | None]
     windows = bool(files.documents) and app.settings.clip_text_windows > 0
     clip, problem = _load_clip(app) if files.images or windows else (None, None)
     text_model = app.embedders.text()
-    text = Target(
-        app.store.collection(TEXT_SPEC, text_model.identity, model_setting="SEARCHAPP_TEXT_MODEL"),
-        text_model,
-    )
+    text = Target(app.store.collection(TEXT_SPEC, text_model.identity), text_model)
     if clip is None:
         return Targets(text=text), problem
 
     def clip_target(spec: CollectionSpec) -> Target[Clip]:
-        return Target(app.store.collection(spec, clip.identity, model_setting=""), clip)
+        return Target(app.store.collection(spec, clip.identity), clip)
 
     return (
         Targets(

@@ -13,8 +13,8 @@ from typing import Generic, TypeVar
 
 from searchapp.embed.base import TextEmbedder
 from searchapp.embed.clip import Clip
-from searchapp.errors import ModelMismatchError
 from searchapp.store import VectorCollection
+from searchapp.store.spaces import check_identity
 
 Model = TypeVar("Model", TextEmbedder, Clip)
 
@@ -28,12 +28,10 @@ class Target(Generic[Model]):
 
     def check(self) -> None:
         """Refuse to write one model's vectors into a collection built by another."""
-        if self.collection.identity != self.model.identity:
-            raise ModelMismatchError(
-                f"cannot write vectors of {self.model.identity.describe()} into "
-                f"{self.collection.physical_name}, built for "
-                f"{self.collection.identity.describe()}"
-            )
+        collection = self.collection
+        check_identity(
+            collection.physical_name, collection.spec, collection.identity, self.model.identity
+        )
 
 
 @dataclass(frozen=True)

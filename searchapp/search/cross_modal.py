@@ -15,7 +15,6 @@ version of the image space that the text space's model made.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from functools import cached_property
@@ -27,7 +26,6 @@ from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.embed.clip import Clip
 from searchapp.errors import (
-    InvalidQueryError,
     ModelMismatchError,
     ModelUnavailableError,
     NotFoundError,
@@ -43,26 +41,21 @@ from searchapp.search.hits import (
     text_hit,
 )
 from searchapp.search.query_batch import Found, RetrievalJob
-from searchapp.search.query_images import MAX_QUERY_IMAGE_BYTES, QueryImages
+from searchapp.search.query_images import QueryImages
 from searchapp.search.request import Mode, Retrieval, SearchRequest
 from searchapp.search.results import Hit, SearchResult, Stopwatch, elapsed_ms
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, Store
 from searchapp.store.collection import VectorCollection
 from searchapp.store.filters import all_of, not_equals
 from searchapp.store.schema import CollectionSpec
+from searchapp.store.spaces import ModelChoice, check_loaded, query_notice, unloadable
 
-__all__ = ["MAX_QUERY_IMAGE_BYTES", "CrossModalSearch", "is_item_id"]
-_ITEM_ID = re.compile(r"[0-9a-f]{32}")
+__all__ = ["CrossModalSearch"]
 _NOTHING_YET = {
     Mode.TEXT_TO_IMAGE: "no images have been ingested yet: run `searchapp ingest PATH`",
     Mode.IMAGE: "no images have been ingested yet: run `searchapp ingest PATH`",
     Mode.IMAGE_TO_TEXT: "nothing has been ingested with CLIP yet: run `searchapp ingest PATH`",
 }
-
-
-def is_item_id(value: str) -> bool:
-    """Whether ``value`` has the form of an item id (the ``id`` of a hit)."""
-    return _ITEM_ID.fullmatch(value) is not None
 
 
 class CrossModalSearch:
@@ -128,17 +121,7 @@ class CrossModalSearch:
     def from_image(self, request: SearchRequest) -> SearchResult:
         """Images like the query image, or texts that describe it (image, image-to-text)."""
         started = time.perf_counter()
-        if request.image is not None and request.item_id is not None:
-            raise InvalidQueryError("give a query image or an item id, not both")
-        if request.item_id is not None and not is_item_id(request.item_id):
-            raise InvalidQueryError(
-                f"{request.item_id!r} is not an item id (32 lower-case hex digits, as in "
-                "search hits)"
-            )
-        if request.image is None and request.item_id is None:
-            raise InvalidQueryError(
-                "image search needs a query image or the id of an ingested image"
-            )
+        request.check_query()
         spec = CLIP_TEXT_SPEC if request.mode is Mode.IMAGE_TO_TEXT else CLIP_IMAGE_SPEC
         watch = Stopwatch()
         with watch.store():
@@ -234,27 +217,13 @@ class CrossModalSearch:
         try:
             clip = self._embedders.recorded_clip(recorded)
         except ModelUnavailableError as exc:
-            raise ModelUnavailableError(
-                f"the index {collection.name!r} was built by {recorded.model_id}, which "
-                f"cannot be loaded here: {exc}"
-            ) from exc
-        if clip.identity != recorded:
-            raise ModelMismatchError(
-                f"the index {collection.name!r} holds vectors from {recorded.describe()}, "
-                f"but that model now loads as {clip.identity.describe()}; re-index it "
-                "(`searchapp reindex --space clip --re-embed`)"
-            )
+            raise unloadable(collection.name, recorded, exc) from exc
+        check_loaded(collection.name, collection.spec, recorded, clip.identity)
         try:
             configured = self._embedders.configured_clip_source().model_id
         except ModelUnavailableError:
             configured = "(cannot be loaded)"
-        if configured == recorded.model_id:
-            return clip, None
-        return clip, (
-            f"note: the CLIP index was built by {recorded.model_id} (not the configured "
-            f"{configured}); queries use it. Set {clip.source.settings_hint()} so that "
-            "ingest uses it too."
-        )
+        return clip, query_notice(ModelChoice.clip(clip.source), configured)
 
     def _stored_image(
         self, item_id: str, target: VectorCollection | None

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from searchapp.errors import InvalidQueryError, NotFoundError
-from searchapp.search.cross_modal import is_item_id
+from searchapp.errors import NotFoundError
+from searchapp.item_ids import check_item_id
 from searchapp.search.results import ImageInfo
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC, CollectionSpec, Store
 
@@ -60,10 +60,7 @@ class ItemLookup:
 
     def get(self, item_id: str) -> StoredItem:
         """The item with ``item_id``; NotFoundError when no space holds it."""
-        if not is_item_id(item_id):
-            raise InvalidQueryError(
-                f"{item_id!r} is not an item id (32 lower-case hex digits, as in search hits)"
-            )
+        check_item_id(item_id)
         for spec, fields in _SPACES:
             collection = self._store.existing_collection(spec)
             if collection is None:

@@ -1,7 +1,8 @@
 """Query images: untrusted uploads, decoded under tighter limits than ingested files.
 
-A query image comes from any client, so it is held to
-SEARCHAPP_QUERY_IMAGE_MAX_PIXELS (far below Pillow's own limit; checked from
+A query image comes from any client, so it is held to SEARCHAPP_MAX_UPLOAD_BYTES
+(the limit of every upload: one limit, whether it arrives over HTTP or is read by
+the CLI) and to SEARCHAPP_QUERY_IMAGE_MAX_PIXELS (far below Pillow's own limit; checked from
 the header, before any pixel is decoded; SEARCHAPP_IMAGE_MAX_PIXELS when lower), and at most
 SEARCHAPP_IMAGE_DECODE_CONCURRENCY are decoded at once: each decode holds the
 whole picture in memory, so many at once could exhaust it. Further requests
@@ -17,9 +18,6 @@ from searchapp.config import Settings
 from searchapp.errors import ExtractError, FileSkipped, InvalidQueryError
 from searchapp.extract.images import ImageLoader, LoadedImage
 
-#: Largest query image accepted, in bytes (uploads are untrusted).
-MAX_QUERY_IMAGE_BYTES = 32 * 1024 * 1024
-
 
 class QueryImages:
     """Decodes query images; safe to share between threads."""
@@ -31,6 +29,8 @@ class QueryImages:
             (settings.image_max_pixels, "SEARCHAPP_IMAGE_MAX_PIXELS"),
         )
         self._slots = threading.BoundedSemaphore(settings.image_decode_concurrency)
+        #: Largest query image accepted, in bytes.
+        self.max_bytes = settings.max_upload_bytes
 
     @cached_property
     def _loader(self) -> ImageLoader:
@@ -39,9 +39,10 @@ class QueryImages:
 
     def load(self, data: bytes, *, min_side: int | None) -> LoadedImage:
         """The picture in ``data``, or InvalidQueryError saying why it cannot be used."""
-        if len(data) > MAX_QUERY_IMAGE_BYTES:
+        if len(data) > self.max_bytes:
             raise InvalidQueryError(
-                f"the query image is larger than {MAX_QUERY_IMAGE_BYTES // (1024 * 1024)} MiB"
+                f"the query image is larger than {self.max_bytes:,} bytes "
+                "(SEARCHAPP_MAX_UPLOAD_BYTES)"
             )
         try:
             with self._slots:

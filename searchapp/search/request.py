@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from searchapp.errors import InvalidQueryError
+from searchapp.item_ids import check_item_id
 from searchapp.search.filters import SearchFilters
 
 if TYPE_CHECKING:
@@ -22,6 +23,10 @@ class Mode(StrEnum):
     TEXT_TO_IMAGE = "text-to-image"  # text query -> images (CLIP text tower)
     IMAGE = "image"  # image query -> images (CLIP image tower)
     IMAGE_TO_TEXT = "image-to-text"  # image query -> documents and captions (CLIP)
+
+
+#: The modes that search by an image (a query image, or an ingested image's id).
+IMAGE_MODES = frozenset({Mode.IMAGE, Mode.IMAGE_TO_TEXT})
 
 
 class Retrieval(StrEnum):
@@ -52,6 +57,38 @@ class SearchRequest:
     filters: SearchFilters = field(default_factory=SearchFilters)
     retrieval: Retrieval | None = None
     min_relevance: float | None = None
+
+    def check_query(self, words: QueryWords | None = None) -> None:
+        """The one rule of what each mode searches by: a text mode takes ``text``; an
+        image mode takes ``image`` or ``item_id`` (one of them). ``words`` names the
+        inputs as the caller spells them (API parameters, CLI arguments), for errors."""
+        words = words or QueryWords()
+        mode = self.mode.value
+        if self.mode in IMAGE_MODES:
+            if self.text is not None:
+                raise InvalidQueryError(f"mode {mode} searches by an image: give {words.image}")
+            if self.image is not None and self.item_id is not None:
+                raise InvalidQueryError("give a query image or an item id, not both")
+            if self.image is None and self.item_id is None:
+                raise InvalidQueryError(f"mode {mode} needs {words.image}")
+            if self.item_id is not None:
+                check_item_id(self.item_id)
+            return
+        if self.image is not None or self.item_id is not None:
+            raise InvalidQueryError(
+                f"{words.item} is for the image modes; mode {mode} takes {words.text}"
+            )
+        if self.text is None:
+            raise InvalidQueryError(f"mode {mode} needs {words.text}")
+
+
+@dataclass(frozen=True)
+class QueryWords:
+    """How a caller names a query's inputs, in the errors of :meth:`SearchRequest.check_query`."""
+
+    text: str = "a text query"
+    image: str = "a query image or the id of an ingested image"
+    item: str = "an image or item id"
 
 
 def check_page(k: int, offset: int, window: int) -> None:

@@ -64,19 +64,23 @@ class Hit:
     image: ImageInfo | None = None  # set when the hit is an image (or an image's caption)
     relevance: float | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The stable JSON shape of `searchapp search --json` (see docs/cli.md)."""
+    def as_json(self, *, source: str | None = None) -> dict[str, Any]:
+        """The one JSON shape of a hit: the API's (``HitOut`` in web/responses.py) and
+        `searchapp search --json`'s (docs/cli.md). ``source`` is the path as the caller may see it
+        (default: the absolute path)."""
         return {
             "id": self.id,
             "score": round(self.score, 6),
             "relevance": None if self.relevance is None else round(self.relevance, 4),
-            "source": self.source,
+            "source": self.source if source is None else source,
             "record_id": self.record_id,
             "title": self.title,
             "snippet": self.snippet,
             "media_type": self.media_type,
             "chunk": {"index": self.chunk_index, "start": self.char_start, "end": self.char_end},
             "image": self.image.as_json() if self.image is not None else None,
+            "thumbnail_url": f"/api/items/{self.id}/thumbnail" if self.image is not None else None,
+            "file_url": f"/api/items/{self.id}/file",
         }
 
 

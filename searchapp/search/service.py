@@ -15,23 +15,24 @@ from searchapp.embed.base import TextEmbedder
 from searchapp.errors import (
     FeatureUnsupportedError,
     InvalidQueryError,
-    ModelMismatchError,
     ModelUnavailableError,
     StoreError,
 )
 from searchapp.extract.images import LoadedImage
+from searchapp.item_ids import check_item_id
 from searchapp.search.batching import Batcher
-from searchapp.search.cross_modal import CrossModalSearch, is_item_id
+from searchapp.search.cross_modal import CrossModalSearch
 from searchapp.search.filters import SearchFilters
 from searchapp.search.floor import RelevanceFloor
 from searchapp.search.hits import TEXT_FIELDS, best_per_document, chunks_to_fetch, text_hit
 from searchapp.search.query_batch import Found, RetrievalJob, serve_jobs
-from searchapp.search.request import Mode, Retrieval, SearchRequest, check_page
+from searchapp.search.request import IMAGE_MODES, Mode, Retrieval, SearchRequest, check_page
 from searchapp.search.results import SearchResult, Stopwatch, elapsed_ms
 from searchapp.search.retrieval import TextQuery, keyword_unavailable, similarity
 from searchapp.search.similar import similar_chunks
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC, Store, VectorCollection
 from searchapp.store.schema import CollectionSpec
+from searchapp.store.spaces import ModelChoice, check_loaded, query_notice, unloadable
 
 MAX_QUERY_CHARS = 2000
 
@@ -110,23 +111,10 @@ class SearchService:
         try:
             embedder = self._embedders.query_text(recorded.model_id)
         except ModelUnavailableError as exc:
-            raise ModelUnavailableError(
-                f"the index {collection.name!r} was built by {recorded.model_id}, which "
-                f"cannot be loaded here: {exc}"
-            ) from exc
-        if embedder.identity != recorded:
-            raise ModelMismatchError(
-                f"the index {collection.name!r} holds vectors from {recorded.describe()}, "
-                f"but that model now loads as {embedder.identity.describe()}; re-index it "
-                "(`searchapp reindex --text-model ...`)"
-            )
-        if recorded.model_id == self._settings.text_model:
-            return embedder, None
-        return embedder, (
-            f"note: the index was built by {recorded.model_id} (not SEARCHAPP_TEXT_MODEL="
-            f"{self._settings.text_model}); queries use it. Set SEARCHAPP_TEXT_MODEL="
-            f"{recorded.model_id} so ingest uses it too."
-        )
+            raise unloadable(collection.name, recorded, exc) from exc
+        check_loaded(collection.name, collection.spec, recorded, embedder.identity)
+        notice = query_notice(ModelChoice.text(recorded.model_id), self._settings.text_model)
+        return embedder, notice
 
     def load_query_image(self, data: bytes) -> LoadedImage:
         """A query image decoded as a search decodes it, for a caller that also shows it."""
@@ -134,9 +122,9 @@ class SearchService:
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run ``request`` in its mode."""
+        request.check_query()
         if request.mode is Mode.TEXT:
-            if request.text is None:
-                raise InvalidQueryError("text search needs a text query")
+            assert request.text is not None
             return self.search_text(
                 request.text,
                 k=request.k,
@@ -151,7 +139,7 @@ class SearchService:
             return self._following_reindex(
                 CLIP_IMAGE_SPEC, lambda: self._cross_modal.text_to_image(query, request)
             )
-        if request.mode in (Mode.IMAGE, Mode.IMAGE_TO_TEXT):
+        if request.mode in IMAGE_MODES:
             check_page(request.k, request.offset, self._settings.max_result_window)
             return self._cross_modal.from_image(request)
         raise InvalidQueryError(f"search mode {request.mode.value!r} is not available")
@@ -271,10 +259,7 @@ class SearchService:
         An image finds images (by its stored CLIP vector, no CLIP model needed);
         a document chunk finds other documents by its stored text vector.
         """
-        if not is_item_id(item_id):
-            raise InvalidQueryError(
-                f"{item_id!r} is not an item id (32 lower-case hex digits, as in search hits)"
-            )
+        check_item_id(item_id)
         check_page(k, offset, self._settings.max_result_window)
         filters = filters or SearchFilters()
         filters.expression()  # checked before any work

@@ -5,17 +5,16 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from searchapp.embed.base import ModelIdentity
 from searchapp.errors import StoreError
 from searchapp.store.errors import translated
-from searchapp.store.hybrid import Fusion, KeywordIndex
+from searchapp.store.hybrid import Fusion
 from searchapp.store.retry import RetryPolicy
 from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
+from searchapp.store.spaces import SpaceRecord
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -24,18 +23,6 @@ if TYPE_CHECKING:
 _WRITE_BATCH = 512
 # Rows per query page when reading many rows back.
 _QUERY_PAGE = 1000
-
-
-@dataclass(frozen=True)
-class IndexParams:
-    """HNSW build parameters, recorded with the collection."""
-
-    m: int
-    ef_construction: int
-    index_type: str = "HNSW"
-
-    def as_milvus(self) -> dict[str, int]:
-        return {"M": self.m, "efConstruction": self.ef_construction}
 
 
 class VectorCollection:
@@ -59,22 +46,21 @@ class VectorCollection:
         alias: str,
         physical_name: str,
         spec: CollectionSpec,
-        identity: ModelIdentity,
-        index: IndexParams,
+        record: SpaceRecord,
         consistency: str,
-        keywords: KeywordIndex | None = None,
-        schema_version: str = "?",
     ) -> None:
         self._client = client
         self._uri = uri
         self.name = alias
         self.physical_name = physical_name
         self.spec = spec
-        self.identity = identity
-        self.index = index
+        #: What the collection recorded at creation: its model, index and BM25 index.
+        self.record = record
+        self.identity = record.identity
+        self.index = record.index
+        self.keywords = record.keywords
+        self.schema_version = record.schema
         self._consistency = consistency
-        self.keywords = keywords
-        self.schema_version = schema_version
         self._retry = RetryPolicy()
 
     def with_retries(self, policy: RetryPolicy) -> VectorCollection:

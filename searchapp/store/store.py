@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -11,19 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from searchapp.config import Settings
 from searchapp.embed.base import ModelIdentity
-from searchapp.errors import FeatureUnsupportedError, ModelMismatchError, StoreError
-from searchapp.store.collection import IndexParams, KeywordIndex, VectorCollection
+from searchapp.errors import FeatureUnsupportedError, StoreError
+from searchapp.store.collection import VectorCollection
 from searchapp.store.errors import is_unreachable, translated
+from searchapp.store.hybrid import KeywordIndex
 from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
+from searchapp.store.spaces import SCHEMA_VERSION, IndexParams, SpaceRecord, check_identity
 from searchapp.store.version import ServerInfo
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
-# Collection properties that record what made a collection's vectors.
-_PROP = "searchapp."
-# 2: text chunks carry keyword_text (and, where the server has BM25, its index).
-SCHEMA_VERSION = "2"
 # Seconds to wait for another process's alias when both created a space at once.
 _CREATE_RACE_WAIT = 30.0
 
@@ -93,36 +90,15 @@ class Store:
 
     # --- collections -------------------------------------------------------
 
-    def collection(
-        self, spec: CollectionSpec, identity: ModelIdentity, *, model_setting: str
-    ) -> VectorCollection:
-        """The space's collection, created on first use; refuses another model's vectors.
-
-        ``model_setting`` names the setting that chooses this space's model, for
-        the message that tells the user how to resolve a mismatch.
-        """
-        handle = self._open(spec, identity, model_setting=model_setting, create=True)
-        assert handle is not None
-        return handle
-
-    def find_collection(
-        self, spec: CollectionSpec, identity: ModelIdentity, *, model_setting: str
-    ) -> VectorCollection | None:
-        """Like :meth:`collection`, but None (nothing created) when it does not exist yet."""
-        return self._open(spec, identity, model_setting=model_setting, create=False)
-
-    def _open(
-        self, spec: CollectionSpec, identity: ModelIdentity, *, model_setting: str, create: bool
-    ) -> VectorCollection | None:
+    def collection(self, spec: CollectionSpec, identity: ModelIdentity) -> VectorCollection:
+        """The space's collection, created on first use; refuses another model's vectors."""
         alias = self.alias_for(spec)
         handle = self.existing_collection(spec)
         if handle is not None:
-            _check_identity(alias, handle.identity, identity, model_setting)
-            if create:  # about to be written: rows must fit its fields
-                _check_schema_current(alias, handle.schema_version)
+            check_identity(alias, spec, handle.identity, identity)
+            # About to be written: rows must fit its fields.
+            _check_schema_current(alias, handle.schema_version)
             return handle
-        if not create:
-            return None
         physical = self.version_name(spec, 1)
         try:
             self.create_physical(
@@ -142,7 +118,7 @@ class Store:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-            _check_identity(alias, handle.identity, identity, model_setting)
+            check_identity(alias, spec, handle.identity, identity)
             return handle
         return self.physical_collection(spec, physical)
 
@@ -199,17 +175,15 @@ class Store:
         with translated(f"open collection {physical}", self.uri):
             properties = self._client.describe_collection(physical).get("properties", {})
             self._ensure_loaded(physical)
+        record = SpaceRecord.from_properties(properties)
         handle = VectorCollection(
             self._client,
             uri=self.uri,
             alias=self.alias_for(spec),
             physical_name=physical,
             spec=spec,
-            identity=recorded_identity(properties),
-            index=_recorded_index(properties),
+            record=record,
             consistency=self._settings.search_consistency,
-            keywords=_recorded_keywords(properties),
-            schema_version=properties.get(f"{_PROP}schema", "?"),
         )
         self._handles[physical] = handle
         return handle
@@ -270,7 +244,8 @@ class Store:
         with translated(f"create collection {name}", self.uri):
             if self._client.has_collection(name):
                 properties = self._client.describe_collection(name).get("properties", {})
-                _check_identity(name, recorded_identity(properties), identity, "")
+                recorded = SpaceRecord.from_properties(properties).identity
+                check_identity(name, spec, recorded, identity)
                 return
             index_params = self._client.prepare_index_params()
             index_params.add_index(
@@ -290,7 +265,7 @@ class Store:
                 name,
                 schema=spec.build_schema(identity.dim, keywords=keywords is not None),
                 consistency_level="Bounded",
-                properties=_identity_properties(spec, identity, index, keywords),
+                properties=SpaceRecord(spec.space, identity, index, keywords).properties(),
             )
             # The collection is empty, so its indexes are built at once; pymilvus's
             # wait for them would sleep 0.5 s per index (a first ingest makes four).
@@ -304,23 +279,22 @@ class Store:
             handle = self.existing_collection(spec)
             if handle is None:
                 continue
+            record = handle.record
             infos.append(
                 CollectionInfo(
                     space=spec.space,
                     name=handle.name,
                     physical_name=handle.physical_name,
                     rows=handle.count(),
-                    model=handle.identity.model_id,
-                    dim=handle.identity.dim,
-                    metric=handle.identity.metric,
-                    normalized=handle.identity.normalized,
-                    backend=handle.identity.backend,
+                    model=record.identity.model_id,
+                    dim=record.identity.dim,
+                    metric=record.identity.metric,
+                    normalized=record.identity.normalized,
+                    backend=record.identity.backend,
                     index={
-                        "type": handle.index.index_type,
-                        "M": handle.index.m,
-                        "efConstruction": handle.index.ef_construction,
+                        **record.index_dict(),
                         "search_ef": self._settings.search_ef,
-                        "keywords": handle.keywords.describe() if handle.keywords else None,
+                        "keywords": record.keywords.describe() if record.keywords else None,
                     },
                 )
             )
@@ -351,84 +325,6 @@ class Store:
                     raise
                 # Dropped meanwhile (a re-index elsewhere): forget it, it is reopened on use.
                 self._handles.pop(physical, None)
-
-
-def _identity_properties(
-    spec: CollectionSpec,
-    identity: ModelIdentity,
-    index: IndexParams,
-    keywords: KeywordIndex | None,
-) -> dict[str, str]:
-    # Where the weights came from, when the model id alone cannot say (a checkpoint
-    # is named by its sha256): other processes load the same model from there.
-    load_from = {f"{_PROP}load_from": identity.load_from} if identity.load_from else {}
-    return {
-        f"{_PROP}schema": SCHEMA_VERSION,
-        f"{_PROP}space": spec.space,
-        f"{_PROP}model": identity.model_id,
-        f"{_PROP}dim": str(identity.dim),
-        f"{_PROP}metric": identity.metric,
-        f"{_PROP}normalized": "true" if identity.normalized else "false",
-        f"{_PROP}index": json.dumps(
-            {"type": index.index_type, "M": index.m, "efConstruction": index.ef_construction}
-        ),
-        f"{_PROP}keywords": json.dumps(keywords.as_record() if keywords else None),
-        **load_from,
-        **({f"{_PROP}backend": identity.backend} if identity.backend else {}),
-    }
-
-
-def recorded_identity(properties: dict[str, str]) -> ModelIdentity:
-    """The model identity a collection recorded at creation."""
-    try:
-        return ModelIdentity(
-            model_id=properties[f"{_PROP}model"],
-            dim=int(properties[f"{_PROP}dim"]),
-            metric=properties[f"{_PROP}metric"],
-            normalized=properties[f"{_PROP}normalized"] == "true",
-            load_from=properties.get(f"{_PROP}load_from", ""),
-            # Text collections made before the ONNX backends were all made by torch.
-            backend=properties.get(
-                f"{_PROP}backend", "torch" if properties.get(f"{_PROP}space") == "text" else ""
-            ),
-        )
-    except (KeyError, ValueError) as exc:
-        raise StoreError(
-            "a collection has no searchapp model record; it was not created by searchapp "
-            "(or by an incompatible version). Use another SEARCHAPP_COLLECTION_PREFIX."
-        ) from exc
-
-
-def _recorded_index(properties: dict[str, str]) -> IndexParams:
-    try:
-        recorded = json.loads(properties[f"{_PROP}index"])
-        return IndexParams(
-            m=int(recorded["M"]),
-            ef_construction=int(recorded["efConstruction"]),
-            index_type=str(recorded["type"]),
-        )
-    except (KeyError, ValueError, TypeError) as exc:
-        raise StoreError("a collection has no readable index record") from exc
-
-
-def _check_identity(
-    name: str, recorded: ModelIdentity, wanted: ModelIdentity, model_setting: str
-) -> None:
-    if recorded == wanted:
-        return
-    hint = f"set {model_setting}={recorded.model_id} to use it, or " if model_setting else ""
-    raise ModelMismatchError(
-        f"collection {name!r} holds vectors from {recorded.describe()}, but the configured "
-        f"model is {wanted.describe()}. Vectors of different models cannot be searched "
-        f"together: {hint}set SEARCHAPP_COLLECTION_PREFIX to build a separate index with "
-        "the new model."
-    )
-
-
-def _recorded_keywords(properties: dict[str, str]) -> KeywordIndex | None:
-    """The collection's BM25 index, None when it has none (old server or old schema)."""
-    recorded = json.loads(properties.get(f"{_PROP}keywords", "null"))
-    return KeywordIndex.from_record(recorded) if recorded else None
 
 
 def _check_schema_current(name: str, recorded: str) -> None:

@@ -32,7 +32,7 @@ from searchapp.auth import Principal, Scope
 from searchapp.auth.sessions import CSRF_COOKIE
 from searchapp.errors import InvalidQueryError, NotAuthenticated, SearchappError
 from searchapp.search import SearchResult
-from searchapp.search.request import Mode, Retrieval
+from searchapp.search.request import IMAGE_MODES, Mode, Retrieval
 from searchapp.web.app import status_for
 from searchapp.web.deps import AppDep, ParamsDep, Reader, SourcesDep
 from searchapp.web.highlight import highlight
@@ -53,7 +53,6 @@ MODE_LABELS = {
     Mode.IMAGE: "Image → images",
     Mode.IMAGE_TO_TEXT: "Image → documents",
 }
-_TEXT_MODES = (Mode.TEXT, Mode.TEXT_TO_IMAGE)
 _STATUS_LABELS = {
     400: "Bad request",
     401: "Log in",
@@ -63,7 +62,6 @@ _STATUS_LABELS = {
     422: "Cannot use that",
     503: "Unavailable",
 }
-_IMAGE_MODES = (Mode.IMAGE, Mode.IMAGE_TO_TEXT)
 # The page's own query fields (besides SearchParams'): what is searched for, not how.
 _FORM_FIELDS = ("q", "item")
 # Scripts, styles and images come from this app only; previews are blob: URLs.
@@ -168,13 +166,15 @@ def search_page(
 ) -> Response:
     """The search form, and the results of a text search or of "more like this"."""
     view = dataclasses.replace(_base_view(request, params), sources=sources)
-    if params.mode in _TEXT_MODES and q is not None and q.strip():
+    # The page is lenient where the API is strict: with nothing to search by, it
+    # shows the form; a query it cannot use (an item in a text mode) is ignored.
+    if params.mode not in IMAGE_MODES and q is not None and q.strip():
         result = app.search.search(params.request(text=q))
         view = dataclasses.replace(view, query=q, result=result, **_pages(request, result))
-    elif params.mode in _IMAGE_MODES and item:
+    elif params.mode in IMAGE_MODES and item:
         result = app.search.search(params.request(item_id=item))
         view = dataclasses.replace(view, item_id=item, result=result, **_pages(request, result))
-    elif params.mode in _IMAGE_MODES:
+    elif params.mode in IMAGE_MODES:
         view = dataclasses.replace(
             view, hint="Choose an image to search with (or drop one on the image box)."
         )
@@ -192,7 +192,7 @@ async def image_search_page(
     direction: Annotated[Mode, Form()] = Mode.IMAGE,
 ) -> Response:
     """Search by an uploaded image: similar images, or documents that describe it."""
-    if direction not in _IMAGE_MODES:
+    if direction not in IMAGE_MODES:
         raise InvalidQueryError("an uploaded image searches images or documents")
     data = await run_in_threadpool(read_bounded, image, app.settings.max_upload_bytes)
     if not data:
@@ -285,7 +285,7 @@ def _pages(request: Request, result: SearchResult) -> dict[str, str | None]:
     if result.offset > 0:
         previous = _page_link(request, max(result.offset - result.k, 0))
     following = None
-    if len(result.hits) >= result.k:  # a full page: there may be more
+    if result.more:
         following = _page_link(request, result.offset + result.k)
     return {"previous_url": previous, "next_url": following}
 

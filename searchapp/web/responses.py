@@ -3,6 +3,9 @@ so what the API promises changes only here, on purpose."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from searchapp.search import Hit, SearchResult
@@ -45,25 +48,9 @@ class HitOut(BaseModel):
 
     @classmethod
     def of(cls, hit: Hit, sources: SourceNames) -> HitOut:
-        image = hit.image
-        return cls(
-            id=hit.id,
-            score=round(hit.score, 6),
-            relevance=None if hit.relevance is None else round(hit.relevance, 4),
-            source=sources.show(hit.source) or "",
-            record_id=hit.record_id,
-            title=hit.title,
-            snippet=hit.snippet,
-            media_type=hit.media_type,
-            chunk=ChunkSpan(index=hit.chunk_index, start=hit.char_start, end=hit.char_end),
-            image=None
-            if image is None
-            else ImageFacts(
-                width=image.width, height=image.height, format=image.format, caption=image.caption
-            ),
-            thumbnail_url=f"/api/items/{hit.id}/thumbnail" if image is not None else None,
-            file_url=f"/api/items/{hit.id}/file",
-        )
+        # The shape is the hit's own (Hit.as_json, also `searchapp search --json`):
+        # this model declares it for the OpenAPI schema and checks it.
+        return cls.model_validate(hit.as_json(source=sources.show(hit.source) or ""))
 
 
 class TimingsOut(BaseModel):
@@ -156,3 +143,120 @@ class CollectionsResponse(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: str = Field(description="What went wrong, for a person to read.")
+
+
+# --- items ---------------------------------------------------------------------
+
+
+class Item(BaseModel):
+    """What the store holds about an ingested item, and whether its file can be served."""
+
+    id: str
+    kind: str  # "image" or "document"
+    source: str
+    title: str
+    media_type: str
+    ext: str
+    record_id: str | None
+    chunk_index: int | None
+    char_start: int | None
+    char_end: int | None
+    mtime: float  # when it was ingested
+    sha256: str
+    image: ImageFacts | None
+    metadata: dict[str, Any]
+    file: str | None  # URL of the original file, None when it cannot be served
+    file_problem: str | None  # why not
+    size: int | None  # of the file now, when it can be served
+    thumbnail: str | None  # URL of the thumbnail (images)
+
+
+# --- health --------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    store: str  # "ok" or why not
+    text_model: str  # "ok" or why not
+    clip: str  # "ok" or why not: CLIP is optional, so it never makes the process unready
+
+
+# --- ingest --------------------------------------------------------------------
+
+
+class StoredItem(BaseModel):
+    name: str = Field(description="The file name the client sent.")
+    path: str = Field(
+        description="Where it is stored (and its `source` once ingested), shown as "
+        "search hits show `source`."
+    )
+    size: int
+
+
+class IngestAccepted(BaseModel):
+    request_id: str
+    items: list[StoredItem]
+    status_url: str = Field(description="Where to follow this request.")
+    worker_alive: bool = Field(
+        description="A worker is running now; if not, the files wait for `searchapp worker`."
+    )
+
+
+class QueueCounts(BaseModel):
+    queued: int
+    running: int
+    done: int
+    failed: int
+
+
+class WorkerState(BaseModel):
+    id: str
+    pid: int | None = Field(description="Its process id (admin tokens only).")
+    host: str | None = Field(description="The machine it runs on (admin tokens only).")
+    alive: bool = Field(description="Its heartbeat is recent.")
+    heartbeat_age_seconds: float
+    started_at: datetime
+    roots: list[str]
+    current_file: str | None
+
+
+class IngestError(BaseModel):
+    at: datetime
+    path: str | None
+    request_id: str | None
+    reason: str
+
+
+class RequestItem(BaseModel):
+    name: str
+    path: str
+    size: int
+    state: str = Field(description="queued, running, done or failed.")
+    outcome: str | None = Field(
+        description="ingested, unchanged, skipped, failed or removed, once finished."
+    )
+    reason: str | None
+
+
+class RequestStatus(BaseModel):
+    request_id: str
+    finished: bool = Field(description="Every item is done or failed.")
+    items: list[RequestItem]
+
+
+class IngestStatus(BaseModel):
+    queue: QueueCounts
+    worker_alive: bool = Field(description="A worker is running (recent heartbeat).")
+    current_file: str | None
+    running: list[str] = Field(description="Files in the batch being ingested now.")
+    files_per_second: float = Field(description="Files finished per second, last minute.")
+    finished_last_minute: int
+    workers: list[WorkerState]
+    recent_errors: list[IngestError]
+    request: RequestStatus | None = Field(
+        default=None, description="The items of `request_id`, when one is asked for."
+    )

@@ -65,8 +65,10 @@ def test_ingest_search_stats(any_env: Path) -> None:
     assert found.exit_code == 0, found.output
     hits = json.loads(found.stdout)
     assert hits[0]["source"].endswith("volcano.md")
-    assert set(hits[0]) == {
+    assert set(hits[0]) == {  # the API's hit shape
         "id",
+        "thumbnail_url",
+        "file_url",
         "score",
         "relevance",
         "source",

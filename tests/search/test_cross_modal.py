@@ -18,7 +18,6 @@ from searchapp.embed import Embedders
 from searchapp.errors import InvalidQueryError, NotFoundError
 from searchapp.ingest import Outcome, ingest, scan
 from searchapp.search import Hit, Mode, SearchFilters, SearchRequest
-from searchapp.search.cross_modal import MAX_QUERY_IMAGE_BYTES
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -180,7 +179,7 @@ def test_bad_queries_are_clear_errors(searchapp: App, request_, error, message: 
 
 
 def test_oversized_query_image_is_refused(searchapp: App) -> None:
-    too_big = b"\x89PNG" + b"\x00" * MAX_QUERY_IMAGE_BYTES
+    too_big = b"\x89PNG" + b"\x00" * searchapp.settings.max_upload_bytes
     with pytest.raises(InvalidQueryError, match="larger than"):
         searchapp.search.search(SearchRequest(mode=Mode.IMAGE, image=too_big))
 

@@ -41,7 +41,7 @@ def look_ups(store: Store) -> int:
 
 def test_a_search_reuses_the_alias_and_follows_a_switch(store, settings) -> None:
     identity = ModelIdentity("model-a", 4)
-    first = store.collection(TEXT_SPEC, identity, model_setting="X")
+    first = store.collection(TEXT_SPEC, identity)
     prefix = settings.collection_prefix
 
     before = look_ups(store)

@@ -61,7 +61,7 @@ def _row(i: int, source: str) -> dict:
 @pytest.fixture
 def collection(backend_settings):
     store = Store.connect(backend_settings)
-    handle = store.collection(TEXT_SPEC, ModelIdentity("test-model", 4), model_setting="X")
+    handle = store.collection(TEXT_SPEC, ModelIdentity("test-model", 4))
     handle.upsert([_row(i, value) for i, value in enumerate(NASTY)])
     yield handle
     store.close()

@@ -27,7 +27,7 @@ def shared(tmp_path) -> Iterator[Settings]:
 def test_idle_store_exits_and_the_next_command_starts_it(shared: Settings) -> None:
     idle = shared.model_copy(update={"lite_idle_exit": 1.0})
     store = Store.connect(idle)
-    store.collection(TEXT_SPEC, ModelIdentity("m", 4), model_setting="X")
+    store.collection(TEXT_SPEC, ModelIdentity("m", 4))
     first = store_pid(idle.state_dir)
     store.close()
 

@@ -25,7 +25,7 @@ def shared_settings(settings):
 
 def test_two_processes_share_one_store(shared_settings) -> None:
     store = Store.connect(shared_settings)  # starts the store process
-    store.collection(TEXT_SPEC, ModelIdentity("m", 4), model_setting="X").upsert(
+    store.collection(TEXT_SPEC, ModelIdentity("m", 4)).upsert(
         [
             {
                 "id": "a",
@@ -68,7 +68,7 @@ def test_two_processes_share_one_store(shared_settings) -> None:
 def test_stop_and_restart_keep_the_data(shared_settings) -> None:
     local = LocalStore(shared_settings.state_dir / "milvus.db")
     store = Store.connect(shared_settings)
-    store.collection(TEXT_SPEC, ModelIdentity("m", 4), model_setting="X")
+    store.collection(TEXT_SPEC, ModelIdentity("m", 4))
     store.close()
     first = local.running()
     assert local.stop() is True

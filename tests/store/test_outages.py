@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.milvus_server import StandaloneServer
 from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
@@ -31,7 +32,6 @@ from searchapp.ingest import Outcome, ingest, scan
 from searchapp.ingest.manifest import Manifest
 from searchapp.ingest.summary import FileResult
 from searchapp.store import TEXT_SPEC
-from searchapp.store.standalone import StandaloneServer
 from searchapp.web import create_app
 from tests.ingest.helpers import check_manifest_matches_store, prose
 from tests.polling import until

@@ -48,7 +48,7 @@ def store(backend_settings):
 
 def test_collection_records_model_and_index(store, backend_settings) -> None:
     prefix = backend_settings.collection_prefix
-    handle = store.collection(TEXT_SPEC, ModelIdentity("model-a", 8), model_setting="X")
+    handle = store.collection(TEXT_SPEC, ModelIdentity("model-a", 8))
     assert handle.name == f"{prefix}_text"
     assert handle.physical_name == f"{prefix}_text_v1"
     [info] = store.describe([TEXT_SPEC])
@@ -61,43 +61,41 @@ def test_collection_records_model_and_index(store, backend_settings) -> None:
 
 def test_reopening_with_another_model_is_refused(store, backend_settings) -> None:
     prefix = backend_settings.collection_prefix
-    store.collection(TEXT_SPEC, ModelIdentity("model-a", 8), model_setting="SEARCHAPP_TEXT_MODEL")
+    store.collection(TEXT_SPEC, ModelIdentity("model-a", 8))
     reopened = Store.connect(backend_settings)
     with pytest.raises(ModelMismatchError) as caught:
-        reopened.collection(
-            TEXT_SPEC, ModelIdentity("model-b", 8), model_setting="SEARCHAPP_TEXT_MODEL"
-        )
+        reopened.collection(TEXT_SPEC, ModelIdentity("model-b", 8))
     message = str(caught.value)
     assert "model-a" in message and "model-b" in message
     assert "SEARCHAPP_TEXT_MODEL=model-a" in message
     with pytest.raises(ModelMismatchError):  # same name, other dimension
-        reopened.collection(TEXT_SPEC, ModelIdentity("model-a", 16), model_setting="X")
+        reopened.collection(TEXT_SPEC, ModelIdentity("model-a", 16))
     # The right model opens it, and nothing was created by the refused attempts.
-    assert reopened.collection(TEXT_SPEC, ModelIdentity("model-a", 8), model_setting="X")
+    assert reopened.collection(TEXT_SPEC, ModelIdentity("model-a", 8))
     assert [i.physical_name for i in reopened.describe([TEXT_SPEC])] == [f"{prefix}_text_v1"]
     reopened.close()
 
 
 def test_prefixes_separate_indexes(store, backend_settings) -> None:
-    store.collection(TEXT_SPEC, ModelIdentity("model-a", 8), model_setting="X")
+    store.collection(TEXT_SPEC, ModelIdentity("model-a", 8))
     # A longer prefix stays under this test's prefix, so the fixture cleans it up.
     other_prefix = backend_settings.collection_prefix + "_other"
     other = Store.connect(backend_settings.model_copy(update={"collection_prefix": other_prefix}))
-    handle = other.collection(TEXT_SPEC, ModelIdentity("model-b", 4), model_setting="X")
+    handle = other.collection(TEXT_SPEC, ModelIdentity("model-b", 4))
     assert handle.name == f"{other_prefix}_text"
     assert other.describe([TEXT_SPEC])[0].model == "model-b"
     assert store.describe([TEXT_SPEC])[0].model == "model-a"
     other.close()
 
 
-def test_find_collection_creates_nothing(store) -> None:
-    assert store.find_collection(TEXT_SPEC, ModelIdentity("m", 4), model_setting="X") is None
+def test_looking_for_a_collection_creates_nothing(store) -> None:
+    assert store.existing_collection(TEXT_SPEC) is None
     assert store.describe([TEXT_SPEC]) == []
     assert store.versions(TEXT_SPEC) == []
 
 
 def test_rows_round_trip_with_updates_and_deletes(store) -> None:
-    handle = store.collection(TEXT_SPEC, ModelIdentity("m", 4), model_setting="X")
+    handle = store.collection(TEXT_SPEC, ModelIdentity("m", 4))
     handle.upsert([_row(i) for i in range(30)])
     assert handle.count() == 30
     changed = {**_row(3), "title": "new title", "vector": [0.0, 0.0, 0.0, 1.0]}
@@ -120,7 +118,7 @@ def test_rows_round_trip_with_updates_and_deletes(store) -> None:
 def test_versions_switch_atomically_behind_the_alias(store, backend_settings) -> None:
     prefix = backend_settings.collection_prefix
     identity = ModelIdentity("m", 4)
-    first = store.collection(TEXT_SPEC, identity, model_setting="X")
+    first = store.collection(TEXT_SPEC, identity)
     first.upsert([_row(i) for i in range(5)])
     assert store.next_version_name(TEXT_SPEC) == f"{prefix}_text_v2"
     store.create_physical(f"{prefix}_text_v2", TEXT_SPEC, identity, IndexParams(8, 64))

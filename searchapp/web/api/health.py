@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from searchapp.errors import SearchappError
 from searchapp.store import TEXT_SPEC
 from searchapp.web.deps import AppDep
+from searchapp.web.responses import Health, Readiness
 from searchapp.web.security import Caller
 
 router = APIRouter(tags=["health"])
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Readiness(BaseModel):
-    ready: bool
-    store: str  # "ok" or why not
-    text_model: str  # "ok" or why not
-    clip: str  # "ok" or why not: CLIP is optional, so it never makes the process unready
 
 
 @router.get("/healthz", response_model=Health)

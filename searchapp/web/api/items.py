@@ -9,41 +9,38 @@ from typing import Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 
+from searchapp import item_ids
 from searchapp.errors import NotFoundError, SearchappError
 from searchapp.search.items import StoredItem
 from searchapp.web.deps import AppDep, ItemsDep, Reader, SourcesDep, ThumbnailsDep
 from searchapp.web.files import ServedFile, served_file, served_roots
+from searchapp.web.responses import ErrorResponse, ImageFacts, Item
 from searchapp.web.thumbnails import THUMBNAIL_MEDIA_TYPE
 from searchapp.web.visibility import SourceNames
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
 ItemId = Path(
-    pattern=r"^[0-9a-f]{32}$", description="An item id: the `id` of a search hit.", max_length=32
+    pattern=item_ids.PATTERN,
+    description="An item id: the `id` of a search hit.",
+    max_length=item_ids.LENGTH,
 )
 
 
-class Problem(BaseModel):
-    """Why a request failed, in words for the user."""
-
-    detail: str
-
-
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "not an item id"},
-    404: {"model": Problem, "description": "no such item"},
-    503: {"model": Problem, "description": "the store cannot be reached"},
+    400: {"model": ErrorResponse, "description": "not an item id"},
+    404: {"model": ErrorResponse, "description": "no such item"},
+    503: {"model": ErrorResponse, "description": "the store cannot be reached"},
 }
 _FILE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     403: {
-        "model": Problem,
+        "model": ErrorResponse,
         "description": "the file is outside the served folders (SEARCHAPP_FILE_ROOTS)",
     },
     410: {
-        "model": Problem,
+        "model": ErrorResponse,
         "description": "the file was moved or deleted since it was ingested",
     },
 }
@@ -54,36 +51,6 @@ _FILE_HEADERS = {
     "style-src 'unsafe-inline'",
     "X-Content-Type-Options": "nosniff",
 }
-
-
-class ImageFacts(BaseModel):
-    width: int
-    height: int
-    format: str
-    caption: str | None
-
-
-class Item(BaseModel):
-    """What the store holds about an ingested item, and whether its file can be served."""
-
-    id: str
-    kind: str  # "image" or "document"
-    source: str
-    title: str
-    media_type: str
-    ext: str
-    record_id: str | None
-    chunk_index: int | None
-    char_start: int | None
-    char_end: int | None
-    mtime: float  # when it was ingested
-    sha256: str
-    image: ImageFacts | None
-    metadata: dict[str, Any]
-    file: str | None  # URL of the original file, None when it cannot be served
-    file_problem: str | None  # why not
-    size: int | None  # of the file now, when it can be served
-    thumbnail: str | None  # URL of the thumbnail (images)
 
 
 @router.get("/{item_id}", response_model=Item, responses=_ERRORS)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 
 from searchapp.errors import InvalidQueryError
 from searchapp.search import Mode, SearchResult
+from searchapp.search.request import IMAGE_MODES, QueryWords
 from searchapp.web.deps import AppDep, ParamsDep, Reader, SearchDep, SourcesDep
 from searchapp.web.responses import ErrorResponse, SearchResponse
 from searchapp.web.uploads import read_bounded
@@ -24,7 +25,12 @@ from searchapp.web.visibility import SourceNames
 router = APIRouter(prefix="/api/search", tags=["search"])
 
 Params = ParamsDep
-_IMAGE_MODES = (Mode.IMAGE, Mode.IMAGE_TO_TEXT)
+# How the errors of SearchRequest.check_query name this API's inputs.
+_WORDS = QueryWords(
+    text="q=<words>. For documents like a hit, use /api/search/similar/{id}",
+    image="item=<id of an ingested image>, or POST an image to /api/search/image",
+    item="item=",
+)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "The query or a filter is not usable."},
     404: {"model": ErrorResponse, "description": "No ingested item has that id."},
@@ -48,25 +54,10 @@ def search(
     """Search by words (modes text, text-to-image) or by an ingested image (image,
     image-to-text: ``item`` is its id; to search by a new image, POST it to
     /api/search/image)."""
-    if params.mode in _IMAGE_MODES:
-        if q is not None:
-            raise InvalidQueryError(
-                f"mode {params.mode.value} searches by an image: give item=<id of an ingested "
-                "image>, or POST an image to /api/search/image"
-            )
-        if item is None:
-            raise InvalidQueryError(
-                f"mode {params.mode.value} needs item=<id of an ingested image>, or POST an "
-                "image to /api/search/image"
-            )
-        request = params.request(item_id=item)
-    else:
-        if item is not None:
-            raise InvalidQueryError(
-                f"item= is for the image modes; mode {params.mode.value} takes q=<words>. "
-                "For documents like a hit, use /api/search/similar/{id}"
-            )
-        request = params.request(text=q or "")
+    # No q in a text mode searches for "": the service says the query is empty.
+    text = q if q is not None or params.mode in IMAGE_MODES else ""
+    request = params.request(text=text, item_id=item)
+    request.check_query(_WORDS)
     return _answer(response, sources, lambda: service.search(request))
 
 
@@ -91,7 +82,7 @@ def search_by_image(
     captions about it (mode image-to-text)."""
     if params.mode is Mode.TEXT:  # the query-string default: an upload means an image search
         params = dataclasses.replace(params, mode=Mode.IMAGE)
-    if params.mode not in _IMAGE_MODES:
+    if params.mode not in IMAGE_MODES:
         raise InvalidQueryError(
             f"an uploaded image is searched in mode image or image-to-text, not "
             f"{params.mode.value}; search by words with GET /api/search?q=..."

@@ -349,3 +349,12 @@ def test_clip_without_weights_on_a_text_only_store(tmp_path: Path, embedders: Em
         assert parse(text.text).titles == ["Kettles"]
     finally:
         app.close()
+
+
+def test_a_last_full_page_has_no_next_link(client: TestClient) -> None:
+    query = {"q": "how things work", "min_relevance": 0}
+    every = parse(client.get("/", params={**query, "k": 100}).text).titles
+    assert 1 < len(every) < 100
+    last = parse(client.get("/", params={**query, "k": len(every)}).text)
+    assert len(last.titles) == len(every)
+    assert "next" not in last.links  # a full page, but nothing after it
