@@ -255,7 +255,8 @@ class Settings(BaseSettings):
         ge=1024,
         le=1024 * 1024 * 1024,
         description="Largest file the API accepts as an upload (a query image, or a file to "
-        "ingest), in bytes; a bigger one is refused (413) while it arrives.",
+        "ingest), in bytes; a bigger one is refused (413) while it arrives. It also caps a "
+        "query image given to `searchapp search`.",
     )
     test_random_clip: bool = Field(
         default=False,

@@ -29,7 +29,7 @@ LAYERS = [
     "extract",
 ]
 # Used by every layer; they import nothing of the layers above.
-SHARED = {"config", "errors", "faults", "private"}
+SHARED = {"config", "errors", "faults", "item_ids", "private"}
 
 
 def _imports(path: Path) -> set[str]:
