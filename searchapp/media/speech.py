@@ -209,11 +209,14 @@ class SpeechModel:
             # Whisper's own context across windows would repeat hallucinations; each
             # window stands alone.
             condition_on_previous_text=False,
+            # Word alignment makes a segment's span the time its words are said (the
+            # model's own timestamps are whole seconds on tiny.en), for a few % more time.
+            word_timestamps=True,
         )
         segments = [
             Segment(
-                start=round(window.offset + s.start, 2),
-                end=round(window.offset + s.end, 2),
+                start=round(window.offset + float(s.start), 2),
+                end=round(window.offset + float(s.end), 2),
                 text=" ".join(s.text.split()),  # one line per segment
             )
             for s in found
