@@ -11,7 +11,7 @@ raises :class:`ModelUnavailableError` saying why not, which `doctor` shows.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,8 @@ class Transcript:
     language_probability: float
     segments: list[Segment] = field(default_factory=list)
     seconds: float = 0.0  # audio seconds decoded (silence included)
+    speech_seconds: float = 0.0  # what voice-activity detection kept for the model
+    language_speech_seconds: float = field(default=0.0, repr=False)  # its window's speech
 
     @property
     def text(self) -> str:
@@ -176,32 +178,28 @@ class SpeechModel:
             beam_size=settings.speech_beam_size,
         )
 
-    def transcribe(self, windows: Iterable[AudioWindow]) -> Transcript:
-        """All the speech of a file's audio windows (see :func:`audio_windows`)."""
-        transcript: Transcript | None = None
-        seconds = 0.0
-        segments: list[Segment] = []
+    def transcribe(
+        self,
+        windows: Iterable[AudioWindow],
+        on_progress: Callable[[float], None] | None = None,
+    ) -> Transcript:
+        """All the speech of a file's audio windows (see :func:`audio_windows`).
+
+        ``on_progress`` is called with the audio seconds done after each window
+        (for the ingest's minutes done and ETA).
+        """
+        transcript = Transcript(language="", language_probability=0.0)
         for window in windows:
-            language, probability, found = self._window(window)
-            if transcript is None:
-                transcript = Transcript(language=language, language_probability=probability)
-            segments.extend(found)
-            seconds = window.offset + window.seconds
-        if transcript is None:  # no audio at all: audio_windows yields at least one window
-            transcript = Transcript(language="", language_probability=0.0)
-        transcript.segments = segments
-        transcript.seconds = seconds
+            self._window(window, transcript)
+            transcript.seconds = window.offset + window.seconds
+            if on_progress is not None:
+                on_progress(transcript.seconds)
         return transcript
 
-    def iter_segments(self, windows: Iterable[AudioWindow]) -> Iterator[Segment]:
-        """Segments as they are transcribed, for progress (audio seconds done)."""
-        for window in windows:
-            yield from self._window(window)[2]
-
-    def _window(self, window: AudioWindow) -> tuple[str, float, list[Segment]]:
+    def _window(self, window: AudioWindow, transcript: Transcript) -> None:
         samples = np.ascontiguousarray(window.samples, dtype=np.float32)
         if len(samples) < SAMPLE_RATE // 10:  # under 0.1 s: nothing to say
-            return "", 0.0, []
+            return
         found, info = self._model.transcribe(
             samples,
             beam_size=self._beam_size,
@@ -213,7 +211,7 @@ class SpeechModel:
             # model's own timestamps are whole seconds on tiny.en), for a few % more time.
             word_timestamps=True,
         )
-        segments = [
+        transcript.segments.extend(
             Segment(
                 start=round(window.offset + float(s.start), 2),
                 end=round(window.offset + float(s.end), 2),
@@ -221,5 +219,11 @@ class SpeechModel:
             )
             for s in found
             if s.text.strip()
-        ]
-        return info.language, float(info.language_probability), segments
+        )
+        speech = float(info.duration_after_vad)
+        transcript.speech_seconds += speech
+        # The language of the window with the most speech in it.
+        if speech > transcript.language_speech_seconds or not transcript.language:
+            transcript.language = info.language
+            transcript.language_probability = float(info.language_probability)
+            transcript.language_speech_seconds = speech

@@ -47,6 +47,7 @@ def test_segments_are_ordered_and_inside_the_recording(media, transcript) -> Non
     segments = transcript.segments
     assert segments
     assert transcript.seconds == pytest.approx(media.speech_seconds, abs=0.1)
+    assert 0 < transcript.speech_seconds <= transcript.seconds
     previous_end = 0.0
     for segment in segments:
         assert 0.0 <= segment.start < segment.end <= media.speech_seconds + 0.5
@@ -68,6 +69,7 @@ def test_a_silent_file_gives_no_speech(media, speech_model) -> None:
     transcript = speech_model.transcribe(windows)
     assert transcript.segments == []
     assert transcript.seconds == pytest.approx(3.0, abs=0.05)
+    assert transcript.speech_seconds == 0.0  # voice-activity detection skipped it all
 
 
 def test_the_speech_of_a_video_is_transcribed(media, speech_model) -> None:
@@ -91,9 +93,20 @@ def test_a_folder_without_a_model_says_why_not(tmp_path) -> None:
 
 
 def test_a_model_name_not_in_the_cache_is_not_downloaded(tmp_path, monkeypatch) -> None:
+    import faster_whisper.utils
+
+    asked = []
+    real = faster_whisper.utils.download_model
+
+    def spy(name, **options):
+        asked.append(options)
+        return real(name, **options)
+
+    monkeypatch.setattr(faster_whisper.utils, "download_model", spy)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(ModelUnavailableError, match="not in the hub cache and downloads are off"):
         SpeechSource.from_settings(Settings(speech_model="base.en"))
+    assert asked == [{"local_files_only": True}]
 
 
 def test_an_unknown_model_name_is_refused() -> None:
