@@ -553,7 +553,7 @@ class Settings(BaseSettings):
         default=60, ge=1, le=10_000, description="Most key frames taken from one video."
     )
     keyframe_scene_change: float = Field(
-        default=0.25,
+        default=0.15,
         gt=0,
         lt=1,
         description="How different (mean colour difference of small thumbnails, 0-1) a "

@@ -110,6 +110,52 @@ def colour_video(
     return path
 
 
+def scene_video(
+    path: Path,
+    *,
+    seconds: float,
+    scene_seconds: float,
+    fps: int = 25,
+    size: tuple[int, int] = (640, 360),
+    audio: Path | None = None,
+) -> Path:
+    """An H.264 mp4 of moving stripes whose colours change every ``scene_seconds``.
+
+    The stripes move every frame, so the decoder has real work (unlike flat colours).
+    """
+    import av
+
+    rng = np.random.default_rng(0)
+    width, height = size
+    stripes = (np.sin(np.arange(width) / 9.0)[None, :, None] * 60).astype(np.int16)
+    with av.open(str(path), "w") as target:
+        video = target.add_stream("libx264", rate=fps, options={"preset": "veryfast"})
+        video.width, video.height = size
+        video.pix_fmt = "yuv420p"
+        video.time_base = Fraction(1, fps)
+        source = av.open(str(audio)) if audio is not None else None
+        sound = (
+            target.add_stream("aac", rate=source.streams.audio[0].rate, layout="mono")
+            if source is not None
+            else None
+        )
+        colour = rng.integers(40, 215, 3)
+        for index in range(round(seconds * fps)):
+            if index and index % round(scene_seconds * fps) == 0:
+                colour = rng.integers(40, 215, 3)
+            moved = np.roll(stripes, index * 3, axis=1)
+            picture = np.clip(colour[None, None, :] + moved, 0, 255).astype(np.uint8)
+            picture = np.broadcast_to(picture, (height, width, 3))
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format="rgb24")
+            frame.pts = index
+            target.mux(video.encode(frame))
+        target.mux(video.encode(None))
+        if source is not None and sound is not None:
+            with source:
+                _encode_audio(source, sound, target)
+    return path
+
+
 def _encode_audio(source, stream, target) -> None:  # type: ignore[no-untyped-def]
     import av
 
