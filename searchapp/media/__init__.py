@@ -11,12 +11,15 @@ from searchapp.media.audio import (
     check_duration,
     probe,
 )
-from searchapp.media.keyframes import KeyFrame, key_frames
+from searchapp.media.formats import AUDIO_TYPES, VIDEO_TYPES, is_media_file, media_type
+from searchapp.media.keyframes import KeyFrame, iter_key_frames, key_frames
 from searchapp.media.speech import Segment, SpeechModel, SpeechSource, Transcript
 from searchapp.media.transcript import TimedChunk, transcript_chunks, transcript_text
 
 __all__ = [
+    "AUDIO_TYPES",
     "SAMPLE_RATE",
+    "VIDEO_TYPES",
     "AudioWindow",
     "KeyFrame",
     "MediaInfo",
@@ -27,7 +30,10 @@ __all__ = [
     "Transcript",
     "audio_windows",
     "check_duration",
+    "is_media_file",
+    "iter_key_frames",
     "key_frames",
+    "media_type",
     "probe",
     "transcript_chunks",
     "transcript_text",

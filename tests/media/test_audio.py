@@ -83,3 +83,15 @@ def test_the_cap_holds_when_the_container_does_not_know_the_duration(media, monk
     monkeypatch.setattr(audio_module, "check_duration", lambda info, max_seconds: None)
     with pytest.raises(FileSkipped, match="longer than"):
         decoded(media.speech_wav, max_seconds=5.0)
+
+
+def test_media_files_and_their_types(media) -> None:
+    from pathlib import Path
+
+    from searchapp.media import is_media_file, media_type
+
+    assert is_media_file(Path("talk.MP3")) and is_media_file(Path("clip.webm"))
+    assert not is_media_file(Path("photo.jpg")) and not is_media_file(Path("notes.txt"))
+    assert media_type(Path("a.ogg")) == "audio/ogg"
+    assert media_type(media.video, has_video=probe(media.video).has_video) == "video/mp4"
+    assert media_type(Path("voice.webm"), has_video=False) == "audio/webm"
