@@ -32,6 +32,7 @@ class Media:
     speech_seconds: float
     mp3: Path
     ogg: Path
+    more_formats: tuple[Path, ...]  # webm (opus), m4a (aac), flac
     video: Path  # COLOURS with the first sentence as its sound
     silent: Path
     corrupt: Path
@@ -60,6 +61,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
         speech_seconds=position,
         mp3=reencode(speech, folder / "speech.mp3"),
         ogg=reencode(speech, folder / "speech.ogg"),
+        more_formats=tuple(
+            reencode(speech, folder / f"speech{s}") for s in (".webm", ".m4a", ".flac")
+        ),
         video=colour_video(
             folder / "scenes.mp4", COLOURS, seconds_each=SCENE_SECONDS, audio=parts[0]
         ),

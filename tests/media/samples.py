@@ -16,7 +16,13 @@ import numpy as np
 
 ESPEAK = shutil.which("espeak-ng")
 # Encoders by file suffix (PyAV's wheels ship these).
-_AUDIO_CODECS = {".mp3": ("libmp3lame", None), ".ogg": ("libopus", 48_000), ".m4a": ("aac", None)}
+_AUDIO_CODECS = {
+    ".mp3": ("libmp3lame", None),
+    ".ogg": ("libopus", 48_000),
+    ".webm": ("libopus", 48_000),
+    ".m4a": ("aac", None),
+    ".flac": ("flac", None),
+}
 
 
 def speak(text: str, path: Path, *, words_per_minute: int = 150) -> Path:
@@ -58,7 +64,7 @@ def join_wavs(parts: Sequence[Path], path: Path, *, pause: float = 0.7) -> Path:
 
 
 def reencode(wav: Path, path: Path) -> Path:
-    """``wav`` encoded by the codec ``path``'s suffix names (.mp3, .ogg, .m4a)."""
+    """``wav`` encoded by the codec ``path``'s suffix names (.mp3, .ogg, .webm, .m4a, .flac)."""
     import av
 
     codec, rate = _AUDIO_CODECS[path.suffix]

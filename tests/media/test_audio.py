@@ -17,9 +17,10 @@ def decoded(path, window_seconds=300.0, max_seconds=LONG_ENOUGH):
     return list(audio_windows(path, window_seconds=window_seconds, max_seconds=max_seconds))
 
 
-@pytest.mark.parametrize("name", ["speech_wav", "mp3", "ogg"])
+@pytest.mark.parametrize("name", ["speech_wav", "mp3", "ogg", "webm", "m4a", "flac"])
 def test_formats_decode_to_16k_mono_of_the_right_length(media, name) -> None:
-    windows = decoded(getattr(media, name))
+    more = {path.suffix.lstrip("."): path for path in media.more_formats}
+    windows = decoded(more[name] if name in more else getattr(media, name))
     assert len(windows) == 1
     samples = windows[0].samples
     assert samples.dtype == np.float32 and samples.ndim == 1
