@@ -13,6 +13,7 @@ from searchapp.media.audio import (
 )
 from searchapp.media.formats import AUDIO_TYPES, VIDEO_TYPES, is_media_file, media_type
 from searchapp.media.keyframes import KeyFrame, iter_key_frames, key_frames
+from searchapp.media.reader import ChunkBudget, MediaFile, MediaReader
 from searchapp.media.speech import Segment, SpeechModel, SpeechSource, Transcript
 from searchapp.media.transcript import TimedChunk, transcript_chunks, transcript_text
 
@@ -21,8 +22,11 @@ __all__ = [
     "SAMPLE_RATE",
     "VIDEO_TYPES",
     "AudioWindow",
+    "ChunkBudget",
     "KeyFrame",
+    "MediaFile",
     "MediaInfo",
+    "MediaReader",
     "Segment",
     "SpeechModel",
     "SpeechSource",

