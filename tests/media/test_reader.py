@@ -73,3 +73,7 @@ def test_corrupt_and_too_long_files_give_their_reasons(media, budget, speech_mod
     too_short_a_cap = reader(budget, speech_model, settings={"media_max_seconds": 5.0})
     with pytest.raises(FileSkipped, match="longer than SEARCHAPP_MEDIA_MAX_SECONDS"):
         too_short_a_cap.read(media.mp3)
+    # A silent video too: checked before anything is decoded.
+    one_second = reader(budget, speech_model, settings={"media_max_seconds": 1.0})
+    with pytest.raises(FileSkipped, match="longer than SEARCHAPP_MEDIA_MAX_SECONDS"):
+        one_second.read(media.picture_only)
