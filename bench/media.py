@@ -113,7 +113,28 @@ def main() -> None:
             + ", ".join(f"{f.time:.1f}" for f in frames[:12])
             + (" ..." if len(frames) > 12 else "")
         )
+        long_decode_memory(folder)
         print(f"load average after: {os.getloadavg()[0]:.1f} (the machine is shared)")
+
+
+def long_decode_memory(folder: Path, minutes: int = 60) -> None:
+    """Peak memory of decoding a long recording: one window, not the whole file."""
+    import tracemalloc
+
+    from tests.media.samples import noise
+
+    wav = noise(folder / "long.wav", minutes * 60.0)
+    tracemalloc.start()
+    windows = 0
+    for _ in audio_windows(wav, window_seconds=300, max_seconds=1e6):
+        windows += 1
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    whole = minutes * 60 * 16_000 * 4
+    print(
+        f"decode {minutes} min in {windows} windows of 300 s: peak {peak / 1e6:.0f} MB "
+        f"(the whole file as 16 kHz float32 would be {whole / 1e6:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -98,7 +98,9 @@ def audio_windows(
                     samples = np.concatenate(pending)
                     cut = _quiet_cut(samples, window)
                     yield AudioWindow(offset / SAMPLE_RATE, samples[:cut])
-                    pending, held, offset = [samples[cut:]], len(samples) - cut, offset + cut
+                    # A copy: a view would keep the whole window alive with the next one.
+                    rest = samples[cut:].copy()
+                    pending, held, offset = [rest], len(rest), offset + cut
             for out in resampler.resample(None):
                 pending.append(out.to_ndarray().reshape(-1))
         except av.FFmpegError as exc:

@@ -47,6 +47,21 @@ def silence(path: Path, seconds: float, rate: int = 22_050) -> Path:
     return path
 
 
+def noise(path: Path, seconds: float, rate: int = 16_000) -> Path:
+    """A WAV of quiet noise, written in pieces (a long file without a long array)."""
+    rng = np.random.default_rng(0)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        left = int(seconds * rate)
+        while left:
+            piece = min(left, 60 * rate)
+            out.writeframes((rng.standard_normal(piece) * 300).astype(np.int16).tobytes())
+            left -= piece
+    return path
+
+
 def join_wavs(parts: Sequence[Path], path: Path, *, pause: float = 0.7) -> Path:
     """One WAV of ``parts`` in turn, ``pause`` seconds of silence between them."""
     frames, rate = [], 0
