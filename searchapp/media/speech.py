@@ -149,7 +149,7 @@ class Transcript:
 
 
 class SpeechModel:
-    """A loaded Whisper model (int8 on CPU); thread-safe for one transcription at a time."""
+    """A loaded Whisper model (int8 on CPU), loaded once per process and shared."""
 
     def __init__(self, source: SpeechSource, *, threads: int = 0, beam_size: int = 1) -> None:
         from faster_whisper import WhisperModel
