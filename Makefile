@@ -1,4 +1,5 @@
 # The two commands of the README:  make run  (ingest the samples and serve)  and  make test.
+# make installs the media extra too: audio/video ingest and its tests need it.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,media]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

@@ -3,7 +3,8 @@
 Each check is a small function returning :class:`Check` results; the CLI
 prints them. A failed *essential* check (settings, state folder, store, text
 model) makes the command exit non-zero; warnings explain but do not fail. CLIP
-is never essential: without it, everything about text still works.
+and the speech model are never essential: without them, everything about text
+still works.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def run_checks(settings: Settings | None = None, embedders: Embedders | None = N
         recorded[s.space] for s in (CLIP_TEXT_SPEC, CLIP_IMAGE_SPEC) if s.space in recorded
     ]
     checks.extend(_clip_model_checks(embedders, clip_models))
+    checks.append(speech_model_check(settings))
     return checks
 
 
@@ -298,6 +300,26 @@ def _clip_model_check(embedders: Embedders, source: ClipSource, role: str) -> Ch
         detail += "; random weights: for tests only, never for real search"
         return Check(name, Status.WARN, detail, essential=False)
     return Check(name, Status.OK, detail, essential=False)
+
+
+def speech_model_check(settings: Settings) -> Check:
+    """Where the Whisper weights for audio and video load from, or why there are none.
+
+    Not essential: without them documents and images are ingested as before.
+    The weights are located, not loaded (ingest loads them when a media file comes).
+    """
+    from searchapp.media import SpeechSource
+
+    try:
+        source = SpeechSource.from_settings(settings)
+    except SearchappError as exc:
+        return Check("speech model", Status.WARN, f"unavailable: {exc}", essential=False)
+    where = "loads offline" if source.local_only else "may download on first use"
+    detail = (
+        f"{source.model_id}: {where}, from {source.description}; int8 on CPU, "
+        f"{settings.speech_threads or 'all'} threads, beam {settings.speech_beam_size}"
+    )
+    return Check("speech model", Status.OK, detail, essential=False)
 
 
 def _hub_offline() -> bool:

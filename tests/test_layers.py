@@ -23,6 +23,7 @@ LAYERS = [
     "search",
     "store",
     "embed",
+    "media",
     "chunking",
     "keywords",
     "auth",
