@@ -79,6 +79,7 @@ def text_bench(settings, scratch: Path, count: int) -> None:
     from searchapp.embed import Embedders
     from searchapp.extract import ExtractOptions
     from searchapp.ingest import ingest, scan
+    from searchapp.ingest.reader import FilePreparer
     from searchapp.ingest.text import TextPreparer, file_sha256
 
     subset = scratch / "scifact.jsonl"
@@ -87,16 +88,16 @@ def text_bench(settings, scratch: Path, count: int) -> None:
     embedders = Embedders(settings)
     model = embedders.text()
     found = scan([subset])
-    preparer = TextPreparer(
+    chunker = TextPreparer(
         model,
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
-        options=ExtractOptions(),
         chunk_title=settings.chunk_title,
         keywords=True,
     )
+    preparer = FilePreparer({"text": chunker}, ExtractOptions())
     sha256 = file_sha256(found.files[0])
-    inputs = preparer.prepare(found.files[0], sha256).inputs
+    inputs = preparer.prepare(found.files[0], sha256).spaces["text"].inputs
     # Reading, extracting and chunking alone: what the reader thread must keep up with.
     prepare_seconds = seconds(lambda: preparer.prepare(found.files[0], sha256))
     model.embed(inputs[:64])  # warm-up

@@ -38,9 +38,8 @@ from searchapp.embed.clip import Clip, ClipSource
 from searchapp.errors import SearchappError, StoreError
 from searchapp.extract import ExtractOptions
 from searchapp.ingest.discover import FoundFile, discover
-from searchapp.ingest.pipeline import Progress
 from searchapp.ingest.runner import ingest
-from searchapp.ingest.summary import IngestSummary
+from searchapp.ingest.summary import IngestSummary, Progress
 from searchapp.ingest.targets import Target, Targets
 from searchapp.store import (
     CLIP_IMAGE_SPEC,
