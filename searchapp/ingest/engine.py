@@ -16,7 +16,8 @@ writer's follow-ups, in order (stages.py).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from searchapp.config import Settings
 from searchapp.extract import ExtractOptions
@@ -80,13 +81,14 @@ class IngestEngine:
         targets: Targets,
         embed: Mapping[str, KeyedEmbedFn],
         *,
-        options: ExtractOptions,
+        options: Callable[[Path], ExtractOptions],
         force: bool = False,
         progress: Progress | None = None,
         faults: FaultPoints | None = None,
     ) -> IngestEngine:
         """The engine that writes ``targets`` with the settings' chunking and batches;
-        ``embed`` is each targeted space's (reusing) embedder."""
+        ``embed`` is each targeted space's (reusing) embedder, ``options`` the extract
+        options of each document (recipe.py)."""
         text, clip_text, clip_image = targets.text, targets.clip_text, targets.clip_image
         documents: dict[str, TextPreparer] = {}
         captions: dict[str, TextPreparer] = {}
@@ -115,7 +117,7 @@ class IngestEngine:
             )
         reader = Reader(
             documents=FilePreparer(documents, options) if documents else None,
-            captions=FilePreparer(captions, options),
+            captions=FilePreparer(captions, lambda path: ExtractOptions()),  # no extraction
             pictures=clip_image.model if clip_image is not None else None,
             loader=ImageLoader(settings.image_max_pixels),
             jpeg_scaling=settings.image_jpeg_scaling,

@@ -80,16 +80,22 @@ class ReadFile:
 class FilePreparer:
     """Extracts a document file once and chunks it for every space."""
 
-    def __init__(self, chunkers: Mapping[str, TextPreparer], options: ExtractOptions) -> None:
+    def __init__(
+        self,
+        chunkers: Mapping[str, TextPreparer],
+        options: ExtractOptions | Callable[[Path], ExtractOptions],
+    ) -> None:
+        """``options``: how record files are read, or each file's (recipe.py)."""
         self.chunkers = dict(chunkers)
-        self._options = options
+        self._options = options if callable(options) else (lambda path: options)
 
     def prepare(self, found: FoundFile, sha256: str) -> ReadFile:
         """The file's rows in every space; FileSkipped or ExtractError say why none."""
         read = ReadFile(found, sha256, {space: SpaceInputs() for space in self.chunkers}, "")
         read.primary = next(iter(self.chunkers), "")
         on_warning = read.warnings.append
-        for document in extract_text(found.path, self._options, on_warning=on_warning):
+        options = self._options(found.path)
+        for document in extract_text(found.path, options, on_warning=on_warning):
             self.add_document(read, document)
         if not read.total_rows:
             raise FileSkipped("no text found")

@@ -12,17 +12,17 @@ spaces are not written.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from searchapp.app import App
-from searchapp.config import Settings
 from searchapp.extract import ExtractOptions
 from searchapp.ingest.discover import OUTSIDE_ROOTS, FoundFile
 from searchapp.ingest.engine import IngestEngine
 from searchapp.ingest.kinds import ImageFile, SortedFiles, sort_files
+from searchapp.ingest.manifest import Manifest
+from searchapp.ingest.recipe import Recipes, fields_of, recipes
 from searchapp.ingest.reuse import reusing_embedders
 from searchapp.ingest.scanning import Scan
 from searchapp.ingest.shards import Shard
@@ -69,11 +69,6 @@ def ingest(
     no picture; a rebuild of the CLIP spaces writes no MiniLM vectors).
     """
     settings = app.settings
-    options = dataclasses.replace(
-        options or ExtractOptions(),
-        max_record_bytes=settings.max_record_bytes,
-        max_decompressed_bytes=settings.max_file_bytes,
-    )
     roots = [Path(os.path.abspath(root)) for root in roots]
     sorted_files = files.sorted if isinstance(files, Scan) else sort_files(files)
     screened, documents, images = _screen(sorted_files, settings.max_file_bytes)
@@ -88,9 +83,13 @@ def ingest(
     targets = retrying(targets, retries)
 
     summary = IngestSummary()
-    state = IngestState(app, _recipe(settings, targets), retries) if keep_state else None
+    paths = [f.path for f in documents]
+    recipes = _recipes(app, targets, paths, options, keep_state)
+    state = IngestState(app, recipes, retries) if keep_state else None
     try:
         if state is not None:
+            if options is not None and roots:
+                state.manifest.record_options([str(r) for r in roots], fields_of(options))
             state.check_store()
             summary.notices.extend(state.notices)
             if delete_missing and roots:
@@ -108,7 +107,7 @@ def ingest(
             settings,
             targets,
             {space: reuser.embed for space, reuser in embedders.items()},
-            options=options,
+            options=recipes.options_for,
             force=force,
             progress=progress,
             faults=app.faults,
@@ -146,7 +145,7 @@ def remove(app: App, paths: Sequence[Path]) -> None:
     forget them in the ingest state, as a run does for files missing under its roots."""
     settings = app.settings
     retries = RetryPolicy(settings.store_retries, settings.store_retry_backoff)
-    state = IngestState(app, "", retries)  # a delete writes no rows: no recipe
+    state = IngestState(app, Recipes(""), retries)  # a delete writes no rows: no recipe
     try:
         state.remove(sorted({os.path.abspath(path) for path in paths}))
     finally:
@@ -195,7 +194,7 @@ def _skip_unchanged(
         if (
             entry is not None
             and entry.done
-            and entry.recipe == state.recipe
+            and entry.recipe == state.recipes.of(found.path)
             and entry.signature == signature(found, sidecar)
         ):
             _report(summary, FileResult(found.path, Outcome.UNCHANGED, size=found.size), progress)
@@ -213,14 +212,22 @@ def _rounds(items: list[Item], size: int) -> Iterator[list[Item]]:
         yield items[start : start + size]
 
 
-def _recipe(settings: Settings, targets: Targets) -> str:
-    """How rows are made, beyond the models (each collection enforces its own model):
-    a file ingested by another recipe is ingested again."""
-    clip = targets.clip_text is not None or targets.clip_image is not None
-    return (
-        f"chunks={settings.chunk_tokens}/{settings.chunk_overlap}"
-        f";title={settings.chunk_title};clip={clip};windows={settings.clip_text_windows}"
-    )
+def _recipes(
+    app: App,
+    targets: Targets,
+    paths: Sequence[Path],
+    options: ExtractOptions | None,
+    keep_state: bool,
+) -> Recipes:
+    """The recipe of each file: ``options`` when given, else those recorded for its root."""
+    recorded: Mapping[str, str] = {}
+    if options is None:
+        manifest = Manifest.open(app.settings)  # a re-index keeps no state but reads it
+        try:
+            recorded = manifest.recorded_options()
+        finally:
+            manifest.close()
+    return recipes(app.settings, targets, paths, given=options, recorded=recorded)
 
 
 def _advance(progress: Progress | None, nbytes: int) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from searchapp.app import App
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.manifest import Entry, Finished, Manifest, WrittenRow
+from searchapp.ingest.recipe import Recipes
 from searchapp.ingest.shards import Shard
 from searchapp.ingest.summary import FileResult, Outcome
 from searchapp.ingest.versions import ManifestVersions
@@ -57,10 +58,10 @@ class RoundOutcome:
 class IngestState:
     """The manifest of the run's store, and the store's collections for deletes."""
 
-    def __init__(self, app: App, recipe: str, retries: RetryPolicy) -> None:
+    def __init__(self, app: App, recipes: Recipes, retries: RetryPolicy) -> None:
         self._app = app
         self._retries = retries
-        self.recipe = recipe
+        self.recipes = recipes
         self.faults = app.faults
         self.manifest = Manifest.open(app.settings, self.faults)
         self.notices: list[str] = []
@@ -140,7 +141,7 @@ class IngestState:
         entries = self.entries(paths)
         self.manifest.begin(str(p) for p in paths)
         self.faults.reached("pending")
-        return ManifestVersions(self.manifest, entries, self.recipe)
+        return ManifestVersions(self.manifest, entries, self.recipes.of)
 
     def finish_round(self, versions: ManifestVersions, outcome: RoundOutcome) -> None:
         """Flush what the round wrote, then record it; clear what is now skipped or failed."""
@@ -154,12 +155,16 @@ class IngestState:
                         source,
                         outcome.signatures[path],
                         outcome.hashes[path],
+                        self.recipes.of(path),
                         outcome.written.get(path, []),
                     )
                 )
             elif result.outcome is Outcome.UNCHANGED:
                 entry = versions.entries[source]
-                finished.append(Finished(source, outcome.signatures[path], entry.sha256, None))
+                recipe = self.recipes.of(path)
+                finished.append(
+                    Finished(source, outcome.signatures[path], entry.sha256, recipe, None)
+                )
             else:
                 cleared.append(source)
         # Rows of files now skipped or failed: those of an older version, or
@@ -170,5 +175,5 @@ class IngestState:
             self.delete_rows(stale)
         elif outcome.written:
             self.flush()
-        self.manifest.commit(finished, self.recipe)
+        self.manifest.commit(finished)
         self.manifest.forget(cleared)

@@ -15,7 +15,7 @@ version overwrites the old one's rows in place; what it does not overwrite is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -49,7 +49,7 @@ class ManifestVersions:
 
     manifest: Manifest
     entries: dict[str, Entry]
-    recipe: str
+    recipe_of: Callable[[Path], str]  # the recipe each file is made by now (recipe.py)
 
     def unchanged(self, found: FoundFile, sha256: str) -> bool:
         entry = self.entries.get(str(found.path))
@@ -57,7 +57,7 @@ class ManifestVersions:
             entry is not None
             and entry.done
             and entry.sha256 == sha256
-            and entry.recipe == self.recipe
+            and entry.recipe == self.recipe_of(found.path)
         )
 
     def stored(self, path: Path) -> bool:

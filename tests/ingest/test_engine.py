@@ -262,3 +262,45 @@ def test_caption_rows_and_document_rows_follow_one_model_input_rule(app, tmp_pat
     for row in rows:
         expected = clip.text.embed([row["text"]])[0]
         assert float(np.dot(expected, row["vector"])) > 0.9999, row["source"]
+
+
+@pytest.mark.integration
+@pytest.mark.model
+def test_the_extract_options_are_part_of_the_recipe_and_recorded_per_root(
+    app, tmp_path: Path
+) -> None:
+    import json
+
+    from searchapp.ingest import Outcome, ingest, scan
+    from searchapp.store import TEXT_SPEC
+
+    folder = tmp_path / "records"
+    folder.mkdir()
+    record = {
+        "id": "r1",
+        "title": "Ferries",
+        "abstract": "The ferry leaves at seven.",
+        "summary": "Bread dough rises overnight.",
+    }
+    (folder / "records.jsonl").write_text(json.dumps(record) + "\n")
+    found = scan([folder])
+
+    def texts() -> list[str]:
+        rows = app.store.existing_collection(TEXT_SPEC).query("", ["text"], limit=10)
+        return [row["text"] for row in rows]
+
+    summary = ingest(app, found.files, roots=found.roots, options=ExtractOptions())
+    assert [r.outcome for r in summary.results] == [Outcome.INGESTED]
+    assert texts() == ["The ferry leaves at seven."]
+    # Another --text-field: the file is read again with it (not "unchanged").
+    summary = ingest(
+        app, found.files, roots=found.roots, options=ExtractOptions(text_field="summary")
+    )
+    assert [r.outcome for r in summary.results] == [Outcome.INGESTED]
+    assert texts() == ["Bread dough rises overnight."]
+    # A run that names no options (the worker, a re-index) uses the recorded ones.
+    summary = ingest(app, found.files, roots=found.roots)
+    assert [r.outcome for r in summary.results] == [Outcome.UNCHANGED]
+    summary = ingest(app, found.files, force=True)
+    assert [r.outcome for r in summary.results] == [Outcome.INGESTED]
+    assert texts() == ["Bread dough rises overnight."]
