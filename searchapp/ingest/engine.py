@@ -166,7 +166,7 @@ class IngestEngine:
         ):
             for read in reads:
                 if isinstance(read, FileResult):
-                    writer.submit([], [], versions, lambda r=read: self._unwritten(r, outcome))
+                    writer.write([], [], versions, lambda r=read: self._unwritten(r, outcome))
                     continue
                 pending = PendingFile.of(read)
                 order.append(pending)
@@ -198,7 +198,7 @@ class IngestEngine:
                 finished.append(order.popleft())
             if not batches and not finished:
                 return
-            writer.submit(
+            writer.write(
                 batches,
                 finished,
                 versions,

@@ -13,7 +13,6 @@ there and nothing after it is recorded.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 
 from searchapp.faults import FaultPoints
 from searchapp.ingest.embedder import Batch, PendingFile
@@ -23,8 +22,9 @@ from searchapp.store import VectorCollection
 from searchapp.store.filters import any_of
 
 
-class Writer:
-    """Writes to the run's collections (one per space) in submission order."""
+class Writer(BackgroundWriter):
+    """Writes to the run's collections (one per space) in submission order; a
+    BackgroundWriter, so leaving it drains (or, on an error, cancels) the writes."""
 
     def __init__(
         self,
@@ -35,11 +35,11 @@ class Writer:
     ) -> None:
         """``depth`` writes may wait or run while the caller goes on (0: in line);
         ``faults``: where a crash test may pause the writes (faults.py)."""
+        super().__init__(depth)
         self._collections = dict(collections)
         self._faults = faults or FaultPoints()
-        self._background = BackgroundWriter(depth)
 
-    def submit(
+    def write(
         self,
         batches: Sequence[Batch],
         finished: Sequence[PendingFile],
@@ -59,10 +59,8 @@ class Writer:
                 collection.delete(expression)
                 self._faults.reached("delete")
 
-        if upserts or deletes:
-            self._background.submit(write, then)
-        else:
-            self._background.submit(_nothing, then)  # a follow-up keeps its place in line
+        # Even with nothing to write, a follow-up keeps its place in line.
+        self.submit(write if upserts or deletes else _nothing, then)
 
     def stale_deletes(
         self, finished: Sequence[PendingFile], versions: Versions
@@ -87,18 +85,6 @@ class Writer:
             if expression:
                 deletes.append((collection, expression))
         return deletes
-
-    def __enter__(self) -> Writer:
-        self._background.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._background.__exit__(exc_type, exc, traceback)
 
 
 def _nothing() -> None:

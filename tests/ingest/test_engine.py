@@ -115,7 +115,7 @@ def test_writer_upserts_then_deletes_stale_rows_of_finished_files_then_follows_u
     batch = embedders["clip_image"].next_batch()  # the text batch is left unwritten here
     embedders["text"].next_batch()
     with Writer(collections, depth=1, faults=FaultPoints()) as writer:  # type: ignore[arg-type]
-        writer.submit([batch], [document, image], FakeVersions(), lambda: log.append(("then",)))
+        writer.write([batch], [document, image], FakeVersions(), lambda: log.append(("then",)))
     assert log == [
         ("upsert", "clip_image", "pic-clip_image-0"),
         ("delete", "text", "(doc not ['doc-text-0']) or (pic not ['pic-text-0'])"),
@@ -136,8 +136,8 @@ def test_a_failed_write_records_nothing_after_it() -> None:
         pytest.raises(RuntimeError, match="unreachable"),
         Writer(collections, depth=1) as writer,  # type: ignore[arg-type]
     ):
-        writer.submit([batch], [pending], FakeVersions(), lambda: log.append(("then",)))
-        writer.submit([], [], FakeVersions(), lambda: log.append(("later",)))
+        writer.write([batch], [pending], FakeVersions(), lambda: log.append(("then",)))
+        writer.write([], [], FakeVersions(), lambda: log.append(("later",)))
     assert log == []
 
 
