@@ -304,3 +304,32 @@ def test_the_extract_options_are_part_of_the_recipe_and_recorded_per_root(
     summary = ingest(app, found.files, force=True)
     assert [r.outcome for r in summary.results] == [Outcome.INGESTED]
     assert texts() == ["Bread dough rises overnight."]
+
+
+def test_a_shard_is_sorted_and_shared_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import searchapp.ingest.scanning as scanning
+    from searchapp.ingest import Shard, scan
+
+    for n in range(8):
+        (tmp_path / f"doc{n}.txt").write_text(f"document {n}\n")
+        (tmp_path / f"pic{n}.jpg").write_bytes(b"")
+        (tmp_path / f"pic{n}.caption").write_text(f"caption {n}\n")
+    sorts: list[int] = []
+    sort_files = scanning.sort_files
+
+    def counted(files: Any) -> Any:
+        sorts.append(len(files))
+        return sort_files(files)
+
+    monkeypatch.setattr(scanning, "sort_files", counted)
+    found = scan([tmp_path])
+    shares = [found.share(Shard(i, 2)) for i in range(2)]
+    for share in shares:
+        # The share is already sorted: ingest asks for it and sorts nothing.
+        assert {image.sidecar for image in share.sorted.images} == {
+            f.path for f in share.sorted.sidecars
+        }
+        assert share.sorted.paths == {f.path for f in share.files}
+    assert sorts == [24]
+    together = [sorted(share.sorted.paths) for share in shares]
+    assert sorted(together[0] + together[1]) == sorted(f.path for f in found.files)
