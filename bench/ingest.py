@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -79,6 +80,7 @@ def text_bench(settings, scratch: Path, count: int) -> None:
     from searchapp.embed import Embedders
     from searchapp.extract import ExtractOptions
     from searchapp.ingest import ingest, scan
+    from searchapp.ingest.reader import FilePreparer
     from searchapp.ingest.text import TextPreparer, file_sha256
 
     subset = scratch / "scifact.jsonl"
@@ -87,16 +89,16 @@ def text_bench(settings, scratch: Path, count: int) -> None:
     embedders = Embedders(settings)
     model = embedders.text()
     found = scan([subset])
-    preparer = TextPreparer(
+    chunker = TextPreparer(
         model,
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
-        options=ExtractOptions(),
         chunk_title=settings.chunk_title,
         keywords=True,
     )
+    preparer = FilePreparer({"text": chunker}, ExtractOptions())
     sha256 = file_sha256(found.files[0])
-    inputs = preparer.prepare(found.files[0], sha256).inputs
+    inputs = preparer.prepare(found.files[0], sha256).spaces["text"].inputs
     # Reading, extracting and chunking alone: what the reader thread must keep up with.
     prepare_seconds = seconds(lambda: preparer.prepare(found.files[0], sha256))
     model.embed(inputs[:64])  # warm-up
@@ -141,7 +143,8 @@ def image_bench(settings, scratch: Path, count: int, clip_kind: str) -> None:
     folder = scratch / "photos"
     folder.mkdir()
     for photo in photos:
-        (folder / photo.name).symlink_to(photo)
+        # Copied, not linked: a symlink out of the ingested folder is skipped by design.
+        shutil.copyfile(photo, folder / photo.name)
     loader = ImageLoader(settings.image_max_pixels)
     side = clip.input_side if settings.image_jpeg_scaling else None  # decoded as ingest does
     pixels = [clip.preprocess(loader.load(p.read_bytes(), min_side=side).image) for p in photos]

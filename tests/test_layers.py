@@ -30,7 +30,7 @@ LAYERS = [
     "extract",
 ]
 # Used by every layer; they import nothing of the layers above.
-SHARED = {"config", "errors", "faults", "item_ids", "private"}
+SHARED = {"config", "errors", "faults", "item_ids", "private", "sqlitedb"}
 
 
 def _imports(path: Path) -> set[str]:

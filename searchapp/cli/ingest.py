@@ -91,7 +91,7 @@ def ingest_command(
                 bar = IngestBar(progress, found.total_bytes, len(found.files))
                 summary = ingest(
                     app,
-                    found.files,
+                    found,  # this shard's share, sorted once
                     options=options,
                     force=force,
                     progress=bar,

@@ -87,7 +87,10 @@ def reindex_command(
     ] = 5.0,
     text_field: Annotated[
         str | None,
-        typer.Option(help="As for ingest: the field to embed in record files."),
+        typer.Option(
+            help="As for ingest: the field to embed in record files (default: the "
+            "fields each root was ingested with)."
+        ),
     ] = None,
     title_field: Annotated[
         str | None, typer.Option(help="As for ingest: the field holding a record's title.")
@@ -140,7 +143,13 @@ def reindex_command(
         )
         plan = plan_reindex(app, request)
         _print_plan(plan)
-        options = ExtractOptions(text_field=text_field, title_field=title_field, id_field=id_field)
+        # No field named: each file is read with the options recorded for its root.
+        fields = (text_field, title_field, id_field)
+        options = (
+            ExtractOptions(text_field=text_field, title_field=title_field, id_field=id_field)
+            if any(field is not None for field in fields)
+            else None
+        )
         with ingest_progress() as progress:
             bar = IngestBar(progress, plan.total_bytes, len(plan.files)) if plan.re_embeds else None
             copying = (

@@ -27,7 +27,7 @@ from searchapp.errors import DatasetError, FeatureUnsupportedError
 from searchapp.evaluate.beir import BeirDataset
 from searchapp.evaluate.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from searchapp.ingest import Outcome, ingest, scan
-from searchapp.ingest.pipeline import Progress
+from searchapp.ingest.summary import Progress
 from searchapp.search import MAX_K, Retrieval, SearchService
 from searchapp.search.service import MAX_QUERY_CHARS
 from searchapp.store import TEXT_SPEC

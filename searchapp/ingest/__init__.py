@@ -5,7 +5,8 @@ from typing import TYPE_CHECKING, Any
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome
 
 if TYPE_CHECKING:
-    from searchapp.ingest.runner import Scan, ingest, remove, scan
+    from searchapp.ingest.runner import ingest, remove
+    from searchapp.ingest.scanning import Scan, scan
     from searchapp.ingest.shards import Shard
 
 __all__ = ["FileResult", "IngestSummary", "Outcome", "Scan", "Shard", "ingest", "remove", "scan"]
@@ -13,10 +14,10 @@ __all__ = ["FileResult", "IngestSummary", "Outcome", "Scan", "Shard", "ingest", 
 # The runner pulls in every extractor (PDF, HTML, images): imported on first use,
 # so commands that only report on ingests (or only search) start without them.
 _LAZY = {
-    "Scan": "searchapp.ingest.runner",
+    "Scan": "searchapp.ingest.scanning",
     "ingest": "searchapp.ingest.runner",
     "remove": "searchapp.ingest.runner",
-    "scan": "searchapp.ingest.runner",
+    "scan": "searchapp.ingest.scanning",
     "Shard": "searchapp.ingest.shards",
 }
 

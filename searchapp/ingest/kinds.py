@@ -25,6 +25,12 @@ class SortedFiles:
     images: list[ImageFile] = field(default_factory=list)
     sidecars: list[FoundFile] = field(default_factory=list)  # read with their image, not alone
 
+    @property
+    def paths(self) -> set[Path]:
+        """Every file's path (documents, images and sidecars)."""
+        found = self.documents + [image.found for image in self.images] + self.sidecars
+        return {f.path for f in found}
+
 
 def sort_files(files: Sequence[FoundFile]) -> SortedFiles:
     """Split ``files`` by how they are ingested.

@@ -19,25 +19,44 @@ files, upserts overwrite the same ids and the stale-row delete removes what
 the interrupted run wrote beyond the new version. A *done* entry is never
 written before the store has its rows, so "done" is always true.
 
-SQLite in WAL mode lets several ingest processes on one machine (shards) share
-the manifest: each transaction is short and they wait for each other's locks.
+Several ingest processes on one machine (shards) share the manifest through
+the one SQLite helper (searchapp/sqlitedb.py: WAL, durable commits, numbered
+migrations): each transaction is short and they wait for each other's locks.
+The manifest also records the extract options of each ingested root (recipe.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from searchapp.config import Settings
 from searchapp.errors import StoreError
 from searchapp.faults import FaultPoints
+from searchapp.sqlitedb import SqliteFile, transaction
 
-_SCHEMA = 1
+_MIGRATIONS = (
+    # 1: files and the rows written for them (IF NOT EXISTS: manifests made before
+    # numbered migrations hold these tables already).
+    """
+    CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, signature TEXT,
+        sha256 TEXT, recipe TEXT, done INTEGER NOT NULL, updated REAL);
+    CREATE TABLE IF NOT EXISTS rows (space TEXT, id TEXT, source TEXT, key TEXT,
+        PRIMARY KEY (space, id));
+    CREATE INDEX IF NOT EXISTS rows_source ON rows (source);
+    CREATE INDEX IF NOT EXISTS rows_key ON rows (space, key);
+    """,
+    # 2: the extract options each root was ingested with (recipe.py); the schema
+    # number lives in PRAGMA user_version, not in a table.
+    """
+    CREATE TABLE extract_options (root TEXT PRIMARY KEY, fields TEXT NOT NULL);
+    DROP TABLE IF EXISTS meta;
+    """,
+)
 # Key lists passed to one SQL statement: under SQLite's variable limit.
 _SQL_GROUP = 500
 
@@ -65,6 +84,7 @@ class Finished:
     source: str
     signature: str
     sha256: str
+    recipe: str  # how its rows were made (recipe.py)
     rows: Sequence[WrittenRow] | None  # None: unchanged content, keep the recorded rows
 
 
@@ -81,16 +101,7 @@ class Manifest:
     def __init__(self, path: Path, faults: FaultPoints | None = None) -> None:
         self.path = path
         self._faults = faults or FaultPoints()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
-            self._db = sqlite3.connect(path, timeout=120.0, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit survives a power cut, not only a killed process.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._create()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the ingest manifest {path}: {exc}") from exc
+        self._db = SqliteFile(path, _MIGRATIONS, _unavailable, busy_timeout=120.0).connect()
 
     @classmethod
     def open(cls, settings: Settings, faults: FaultPoints | None = None) -> Manifest:
@@ -99,32 +110,8 @@ class Manifest:
     def close(self) -> None:
         self._db.close()
 
-    def _create(self) -> None:
-        with self._transaction():
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, signature TEXT, "
-                "sha256 TEXT, recipe TEXT, done INTEGER NOT NULL, updated REAL)"
-            )
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS rows (space TEXT, id TEXT, source TEXT, key TEXT, "
-                "PRIMARY KEY (space, id))"
-            )
-            self._db.execute("CREATE INDEX IF NOT EXISTS rows_source ON rows (source)")
-            self._db.execute("CREATE INDEX IF NOT EXISTS rows_key ON rows (space, key)")
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(_SCHEMA),))
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        # IMMEDIATE takes the write lock up front: two shards never deadlock on
-        # an upgrade from a read lock.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractContextManager[None]:
+        return transaction(self._db)
 
     # --- reads ---------------------------------------------------------------
 
@@ -188,7 +175,7 @@ class Manifest:
                     (source, now),
                 )
 
-    def commit(self, finished: Iterable[Finished], recipe: str) -> None:
+    def commit(self, finished: Iterable[Finished]) -> None:
         """Mark files done (call only once the store holds their rows)."""
         now = time.time()
         with self._transaction():
@@ -197,7 +184,7 @@ class Manifest:
                     "INSERT INTO files VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (source) DO UPDATE "
                     "SET signature = excluded.signature, sha256 = excluded.sha256, "
                     "recipe = excluded.recipe, done = 1, updated = excluded.updated",
-                    (item.source, item.signature, item.sha256, recipe, now),
+                    (item.source, item.signature, item.sha256, item.recipe, now),
                 )
                 if item.rows is None:
                     continue
@@ -215,10 +202,27 @@ class Manifest:
                 self._db.execute("DELETE FROM rows WHERE source = ?", (source,))
                 self._db.execute("DELETE FROM files WHERE source = ?", (source,))
 
+    def record_options(self, roots: Iterable[str], fields: str) -> None:
+        """Record the extract options (recipe.fields_of) ``roots`` are ingested with."""
+        with self._transaction():
+            for root in roots:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO extract_options VALUES (?, ?)", (root, fields)
+                )
+
+    def recorded_options(self) -> Mapping[str, str]:
+        """root -> the extract options it was last ingested with."""
+        rows = self._db.execute("SELECT root, fields FROM extract_options")
+        return {row[0]: row[1] for row in rows}
+
     def reset(self) -> None:
         with self._transaction():
             self._db.execute("DELETE FROM rows")
             self._db.execute("DELETE FROM files")
+
+
+def _unavailable(path: Path, exc: BaseException) -> StoreError:
+    return StoreError(f"cannot open the ingest manifest {path}: {exc}")
 
 
 def _groups(values: list[str]) -> Iterator[list[str]]:

@@ -19,11 +19,14 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from searchapp.store import VectorCollection
+
+if TYPE_CHECKING:
+    from searchapp.ingest.targets import Targets
 
 # Recent vectors kept per space (384-512 floats each: ~30 MB at most).
 _REMEMBERED = 16_384
@@ -98,3 +101,20 @@ class ReusingEmbedder:
         self._recent.move_to_end(key)
         while len(self._recent) > _REMEMBERED:
             self._recent.popitem(last=False)
+
+
+def reusing_embedders(targets: Targets, donors: Donors | None) -> dict[str, ReusingEmbedder]:
+    """Each written space's model behind the reuse rules (``donors``: the manifest's
+    rows of done files; None, as in a re-index, reuses within the run only)."""
+    models: dict[str, Callable[[Sequence[Any]], np.ndarray]] = {}
+    if targets.text is not None:
+        models["text"] = targets.text.model.embed
+    if targets.clip_text is not None:
+        models["clip_text"] = targets.clip_text.model.text.embed
+    if targets.clip_image is not None:
+        models["clip_image"] = targets.clip_image.model.image.embed
+    collections = {t: getattr(targets, t).collection for t in models}
+    return {
+        space: ReusingEmbedder(space, embed, collections[space], donors)
+        for space, embed in models.items()
+    }

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from searchapp.errors import ConfigError
-from searchapp.ingest.discover import FoundFile
-from searchapp.ingest.kinds import sort_files
+from searchapp.ingest.kinds import SortedFiles
 
 
 @dataclass(frozen=True)
@@ -62,15 +61,14 @@ def relative_key(path: Path, roots: Sequence[Path]) -> str:
     return path.relative_to(best).as_posix()
 
 
-def share_of(files: Sequence[FoundFile], roots: Sequence[Path], shard: Shard) -> list[FoundFile]:
+def share_of(files: SortedFiles, roots: Sequence[Path], shard: Shard) -> SortedFiles:
     """The files of ``shard``: its documents and images, with its images' sidecars."""
     if shard.count == 1:
-        return list(files)
-    sorted_files = sort_files(files)
-    kept: set[Path] = {f.path for f in sorted_files.documents if shard.owns(f.path, roots)}
-    for image in sorted_files.images:
-        if shard.owns(image.found.path, roots):
-            kept.add(image.found.path)
-            if image.sidecar is not None:
-                kept.add(image.sidecar)
-    return [f for f in files if f.path in kept]
+        return files
+    images = [image for image in files.images if shard.owns(image.found.path, roots)]
+    sidecars = {image.sidecar for image in images if image.sidecar is not None}
+    return SortedFiles(
+        documents=[f for f in files.documents if shard.owns(f.path, roots)],
+        images=images,
+        sidecars=[f for f in files.sidecars if f.path in sidecars],
+    )

@@ -10,16 +10,18 @@ skipped or failed, their rows deleted and their entries dropped). See
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchapp.app import App
 from searchapp.ingest.discover import FoundFile
-from searchapp.ingest.kinds import ImageFile
 from searchapp.ingest.manifest import Entry, Finished, Manifest, WrittenRow
+from searchapp.ingest.recipe import Recipes
 from searchapp.ingest.shards import Shard
 from searchapp.ingest.summary import FileResult, Outcome
+from searchapp.ingest.versions import ManifestVersions
 from searchapp.store import VectorCollection
 from searchapp.store.filters import is_in
 from searchapp.store.retry import RetryPolicy
@@ -43,35 +45,11 @@ def signature(found: FoundFile, sidecar: Path | None = None) -> str:
 
 
 @dataclass
-class RoundVersions:
-    """The :class:`~searchapp.ingest.pipeline.Versions` of one round's files,
-    from the manifest as it was before the round began."""
-
-    manifest: Manifest
-    entries: dict[str, Entry]
-    recipe: str
-
-    def unchanged(self, found: FoundFile, sha256: str) -> bool:
-        entry = self.entries.get(str(found.path))
-        return (
-            entry is not None
-            and entry.done
-            and entry.sha256 == sha256
-            and entry.recipe == self.recipe
-        )
-
-    def stored(self, path: Path) -> bool:
-        return str(path) in self.entries
-
-    def recorded_ids(self, path: Path, space: str) -> set[str]:
-        return set(self.manifest.row_ids(str(path)).get(space, []))
-
-
-@dataclass
 class RoundOutcome:
-    """What one round did to each file, gathered over its passes."""
+    """What one round did to each file (see engine.py)."""
 
     results: dict[Path, FileResult] = field(default_factory=dict)
+    rows_written: Counter[str] = field(default_factory=Counter)  # per space
     written: dict[Path, list[WrittenRow]] = field(default_factory=dict)
     hashes: dict[Path, str] = field(default_factory=dict)
     signatures: dict[Path, str] = field(default_factory=dict)
@@ -80,10 +58,10 @@ class RoundOutcome:
 class IngestState:
     """The manifest of the run's store, and the store's collections for deletes."""
 
-    def __init__(self, app: App, recipe: str, retries: RetryPolicy) -> None:
+    def __init__(self, app: App, recipes: Recipes, retries: RetryPolicy) -> None:
         self._app = app
         self._retries = retries
-        self.recipe = recipe
+        self.recipes = recipes
         self.faults = app.faults
         self.manifest = Manifest.open(app.settings, self.faults)
         self.notices: list[str] = []
@@ -159,16 +137,13 @@ class IngestState:
 
     # --- a round --------------------------------------------------------------
 
-    def begin_round(
-        self, documents: Sequence[FoundFile], images: Sequence[ImageFile]
-    ) -> RoundVersions:
-        paths = [f.path for f in documents] + [i.found.path for i in images]
+    def begin_round(self, paths: Sequence[Path]) -> ManifestVersions:
         entries = self.entries(paths)
         self.manifest.begin(str(p) for p in paths)
         self.faults.reached("pending")
-        return RoundVersions(self.manifest, entries, self.recipe)
+        return ManifestVersions(self.manifest, entries, self.recipes.of)
 
-    def finish_round(self, versions: RoundVersions, outcome: RoundOutcome) -> None:
+    def finish_round(self, versions: ManifestVersions, outcome: RoundOutcome) -> None:
         """Flush what the round wrote, then record it; clear what is now skipped or failed."""
         finished: list[Finished] = []
         cleared: list[str] = []
@@ -180,12 +155,16 @@ class IngestState:
                         source,
                         outcome.signatures[path],
                         outcome.hashes[path],
+                        self.recipes.of(path),
                         outcome.written.get(path, []),
                     )
                 )
             elif result.outcome is Outcome.UNCHANGED:
                 entry = versions.entries[source]
-                finished.append(Finished(source, outcome.signatures[path], entry.sha256, None))
+                recipe = self.recipes.of(path)
+                finished.append(
+                    Finished(source, outcome.signatures[path], entry.sha256, recipe, None)
+                )
             else:
                 cleared.append(source)
         # Rows of files now skipped or failed: those of an older version, or
@@ -196,5 +175,5 @@ class IngestState:
             self.delete_rows(stale)
         elif outcome.written:
             self.flush()
-        self.manifest.commit(finished, self.recipe)
+        self.manifest.commit(finished)
         self.manifest.forget(cleared)

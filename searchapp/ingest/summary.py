@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 
 class Outcome(StrEnum):
@@ -24,6 +24,14 @@ class FileResult:
     reason: str = ""
     chunks: int = 0
     size: int = 0
+
+
+class Progress(Protocol):
+    """What a run reports as it goes (the CLI draws a bar from it)."""
+
+    def advance(self, nbytes: float, chunks: int) -> None: ...
+
+    def file_done(self, result: FileResult) -> None: ...
 
 
 @dataclass

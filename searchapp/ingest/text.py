@@ -1,36 +1,23 @@
-"""The text path of ingest: file -> documents -> chunks -> rows without vectors."""
+"""Documents -> chunks -> rows without vectors, and the rule of what the model reads.
+
+Reading a file (hashing, extracting once for every space) is the reader's job
+(reader.py); a :class:`TextPreparer` chunks one document for one space's model.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from searchapp.chunking import Tokenizer, chunk_text
-from searchapp.errors import ExtractError, FileSkipped
-from searchapp.extract import ExtractOptions, TextDocument, extract_text
+from searchapp.errors import ExtractError
+from searchapp.extract import TextDocument
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.rows import chunk_row, source_fields
-from searchapp.ingest.titles import TitlePrefixer
-from searchapp.store.schema import PATH_LENGTH
+from searchapp.ingest.titles import Title, TitlePrefixer
 
 _HASH_BLOCK = 1 << 20
-
-
-@dataclass
-class PreparedFile:
-    """A file read, extracted and chunked: its rows wait for their vectors.
-
-    ``inputs[i]`` is what the model embeds for ``rows[i]``: the chunk, with its
-    title in front when titles are prefixed (the row's ``text`` stays the chunk).
-    """
-
-    found: FoundFile
-    sha256: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    inputs: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def file_sha256(found: FoundFile) -> str:
@@ -66,6 +53,16 @@ def unreadable(exc: OSError) -> ExtractError:
     return ExtractError(f"cannot read file: {exc.strerror or exc}")
 
 
+def what_the_model_reads(title: Title | None, chunk: str) -> str:
+    """The one rule for every row made from text, a document's chunk or an image's
+    caption, in every space: the model reads the chunk with its document's title
+    in front when the space prefixes titles (an image's title is its file name).
+    The row's ``text`` stays the chunk; its keyword text (text space) and the key
+    that reuses vectors (reuse.py) are of this input, so the vector and the
+    keyword index read the same words."""
+    return title.prefix(chunk) if title is not None else chunk
+
+
 class ChunkingModel(Protocol):
     """What chunking needs of a text embedder: its tokenizer and its window."""
 
@@ -77,7 +74,7 @@ class ChunkingModel(Protocol):
 
 
 class TextPreparer:
-    """Extracts and chunks one file with a text model's tokenizer (MiniLM or CLIP)."""
+    """Chunks documents with one space's text model tokenizer (MiniLM or CLIP)."""
 
     def __init__(
         self,
@@ -85,7 +82,6 @@ class TextPreparer:
         *,
         chunk_tokens: int,
         chunk_overlap: int,
-        options: ExtractOptions,
         max_chunks: int | None = None,
         chunk_title: bool = False,
         keywords: bool = False,
@@ -94,36 +90,9 @@ class TextPreparer:
         # Never more pieces than the model reads: a bigger setting would be truncated.
         self._max_tokens = min(chunk_tokens, embedder.max_tokens)
         self._overlap = min(chunk_overlap, self._max_tokens // 2)
-        self._options = options
         self._max_chunks = max_chunks  # per document, from its start (None: all)
         self._titles = TitlePrefixer(self._tokenizer, self._max_tokens) if chunk_title else None
         self._keywords = keywords  # rows carry keyword_text (the text space's BM25 input)
-
-    def prepare(self, found: FoundFile, sha256: str) -> PreparedFile:
-        """Rows (without vectors) for every chunk of every document in the file.
-
-        Raises FileSkipped or ExtractError with the reason the file gives none.
-        """
-        if len(str(found.path).encode()) > PATH_LENGTH:
-            raise ExtractError(f"path longer than {PATH_LENGTH} bytes")
-        prepared = PreparedFile(found=found, sha256=sha256)
-        for document in extract_text(
-            found.path, self._options, on_warning=prepared.warnings.append
-        ):
-            for row, model_input in self.document_chunks(
-                document, mtime=found.mtime, sha256=sha256
-            ):
-                prepared.rows.append(row)
-                prepared.inputs.append(model_input)
-        if not prepared.rows:
-            raise FileSkipped("no text found")
-        return prepared
-
-    def document_rows(
-        self, document: TextDocument, *, mtime: float, sha256: str
-    ) -> list[dict[str, Any]]:
-        """Rows (without vectors) for the chunks of one document."""
-        return [row for row, _ in self.document_chunks(document, mtime=mtime, sha256=sha256)]
 
     def document_chunks(
         self, document: TextDocument, *, mtime: float, sha256: str
@@ -137,7 +106,7 @@ class TextPreparer:
         chunks = chunk_text(document.text, self._tokenizer, budget, overlap)
         rows = []
         for chunk in chunks[: self._max_chunks]:
-            model_input = title.prefix(chunk.text) if title else chunk.text
+            model_input = what_the_model_reads(title, chunk.text)
             keywords = model_input if self._keywords else None
             rows.append((chunk_row(document, chunk, shared, keywords), model_input))
         return rows

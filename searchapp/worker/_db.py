@@ -1,21 +1,14 @@
-"""The worker's SQLite database: one file in the state folder, in WAL mode.
-
-The web process (producer) and the worker (consumer) open it at the same
-time; WAL lets readers go on while one writer commits, and every write
-transaction starts with ``BEGIN IMMEDIATE`` so two writers queue up behind the
-busy timeout instead of failing half-way. ``synchronous=FULL`` makes a commit
-durable before it returns: an accepted upload survives a power cut, not only a
-crash. Schema changes are numbered migrations (``PRAGMA user_version``).
+"""The worker's SQLite database: one file in the state folder, opened at the same
+time by the web process (producer) and the worker (consumer), through the one
+SQLite helper (searchapp/sqlitedb.py: WAL, durable commits, numbered migrations).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from searchapp.errors import QueueUnavailableError
+from searchapp.sqlitedb import SqliteFile
 
 # How long a writer waits for another one before giving up (seconds).
 _BUSY_TIMEOUT = 30.0
@@ -79,85 +72,9 @@ _MIGRATIONS: tuple[str, ...] = (
 )
 
 
-class Database:
+def queue_database(path: Path) -> SqliteFile:
     """Connections to one queue file, created (and migrated) on first use."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._ready = False
-
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        with self._connection() as conn:
-            yield conn
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed when the block ends, rolled back on error."""
-        with self._connection() as conn:
-            self._begin(conn)
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            self._run(conn, "COMMIT")
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            self._migrate()
-        conn = self._open()
-        try:
-            yield conn
-        except sqlite3.Error as exc:
-            raise _unavailable(self.path, exc) from exc
-        finally:
-            conn.close()
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-        except (OSError, sqlite3.Error) as exc:
-            raise _unavailable(self.path, exc) from exc
-        return conn
-
-    def _begin(self, conn: sqlite3.Connection) -> None:
-        self._run(conn, "BEGIN IMMEDIATE")
-
-    def _run(self, conn: sqlite3.Connection, sql: str) -> None:
-        try:
-            conn.execute(sql)
-        except sqlite3.Error as exc:
-            raise _unavailable(self.path, exc) from exc
-
-    def _migrate(self) -> None:
-        conn = self._open()
-        try:
-            self._begin(conn)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(_MIGRATIONS):
-                conn.execute("ROLLBACK")
-                raise QueueUnavailableError(
-                    f"the worker queue {self.path} was written by a newer searchapp "
-                    f"(schema {version}); upgrade searchapp"
-                )
-            for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise _unavailable(self.path, exc) from exc
-        finally:
-            conn.close()
-        self._ready = True
+    return SqliteFile(path, _MIGRATIONS, _unavailable, busy_timeout=_BUSY_TIMEOUT)
 
 
 def _unavailable(path: Path, exc: BaseException) -> QueueUnavailableError:

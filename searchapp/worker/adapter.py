@@ -20,8 +20,8 @@ from searchapp.extract.captions import SIDECAR_SUFFIXES, folder_names
 from searchapp.extract.images import is_image_file
 from searchapp.ingest import Outcome, ingest, remove, scan
 from searchapp.ingest.discover import FoundFile
-from searchapp.ingest.pipeline import Progress
 from searchapp.ingest.roots import record_roots as _record_roots
+from searchapp.ingest.summary import Progress
 
 REMOVED = "removed"
 CAPTION = "caption"  # a sidecar: read with its image, not a document of its own

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from searchapp.store.local import _process_alive
-from searchapp.worker._db import Database
+from searchapp.worker._db import queue_database
 
 # A claim lives this long unless its worker renews it (the heartbeat does, every few s).
 LEASE_SECONDS = 60.0
@@ -64,7 +64,7 @@ class JobQueue:
     """Producer and consumer operations on the queue database."""
 
     def __init__(self, path: Path) -> None:
-        self.db = Database(path)
+        self.db = queue_database(path)
 
     # --- producers -----------------------------------------------------------
 

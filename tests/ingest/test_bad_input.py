@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from searchapp.app import App
 from searchapp.cli import app as cli
 from searchapp.ingest import Outcome, ingest, scan
-from searchapp.ingest.text import TextPreparer
+from searchapp.ingest.reader import FilePreparer
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -53,9 +53,9 @@ def bad_tree(root: Path, helpers) -> dict[str, tuple[Outcome, str]]:
 @pytest.fixture
 def meddling(monkeypatch: pytest.MonkeyPatch) -> None:
     """Delete vanishing.md and append to changing.md while each is being read."""
-    prepare = TextPreparer.prepare
+    prepare = FilePreparer.prepare
 
-    def meddled(self: TextPreparer, found, sha256):
+    def meddled(self: FilePreparer, found, sha256):
         prepared = prepare(self, found, sha256)
         if found.path.name == "vanishing.md":
             found.path.unlink()
@@ -64,7 +64,7 @@ def meddling(monkeypatch: pytest.MonkeyPatch) -> None:
                 handle.write("A line added in the middle of the read.\n")
         return prepared
 
-    monkeypatch.setattr(TextPreparer, "prepare", meddled)
+    monkeypatch.setattr(FilePreparer, "prepare", meddled)
 
 
 def test_every_bad_file_is_reported_and_the_run_goes_on(

@@ -24,7 +24,7 @@ from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.ingest import Outcome, ingest, scan
-from searchapp.ingest.text import TextPreparer
+from searchapp.ingest.reader import FilePreparer
 from searchapp.web import create_app
 from searchapp.web.server import server_config
 from tests.polling import free_port, until
@@ -210,14 +210,14 @@ def test_a_hung_extraction_is_reported_and_the_run_goes_on(
     (folder / "hung.md").write_text("# Hung\n\nA parser never returns from this one.\n")
     (folder / "later.md").write_text("# Later\n\nBread dough rises in a warm kitchen.\n")
     release = threading.Event()
-    prepare = TextPreparer.prepare
+    prepare = FilePreparer.prepare
 
-    def hangs_on_one(self: TextPreparer, found, sha256):  # the seam: a fake slow extractor
+    def hangs_on_one(self: FilePreparer, found, sha256):  # the seam: a fake slow extractor
         if found.path.name == "hung.md":
             release.wait(CEILING)
         return prepare(self, found, sha256)
 
-    monkeypatch.setattr(TextPreparer, "prepare", hangs_on_one)
+    monkeypatch.setattr(FilePreparer, "prepare", hangs_on_one)
     app.settings.extract_timeout_seconds = TIMEOUT
     try:
         summary = ingest(app, scan([folder]).files)
