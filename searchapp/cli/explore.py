@@ -107,7 +107,7 @@ def duplicates_command(
         _print_json({**report, "groups": groups, "total_groups": len(report["groups"])})
         return
     out.print(
-        f"{len(report['groups'])} duplicate groups among {report['items']} {space} items "
+        f"{len(report['groups'])} duplicate groups among {report['item_count']} {space} items "
         f"(similarity >= {report['threshold']})",
         markup=False,
     )
@@ -138,7 +138,7 @@ def clusters_command(
         _print_json({**report, "clusters": shown})
         return
     out.print(
-        f"{len(report['clusters'])} clusters of {report['items']} {space} items", markup=False
+        f"{len(report['clusters'])} clusters of {report['item_count']} {space} items", markup=False
     )
     table = _table("cluster", "size", "label", "examples")
     for c in shown:
@@ -181,7 +181,7 @@ def map_command(
         _print_json(report)
         return
     out.print(
-        f"{len(report['points'])} points ({report['method']}) of {report['items']} {space} "
+        f"{len(report['points'])} points ({report['method']}) of {report['item_count']} {space} "
         f"items, {len(report['clusters'])} clusters; --json prints every point",
         markup=False,
     )

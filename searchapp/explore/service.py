@@ -21,7 +21,7 @@ from searchapp.explore.projection import project, sample_indices, umap_available
 from searchapp.store import Store, VectorCollection
 
 # Bumped when a result's layout or computation changes: older cached files are ignored.
-_RESULT_VERSION = 1
+_RESULT_VERSION = 2
 
 
 class ExploreService:
@@ -132,7 +132,7 @@ class ExploreService:
         result = self._cache.get(key, stamp)
         if result is None:
             items = read_items(collection, space, self._progress)
-            result = {"space": space, "items": len(items), **compute(collection, items)}
+            result = {"space": space, "item_count": len(items), **compute(collection, items)}
             self._cache.put(key, stamp, result)
         return result
 

@@ -88,7 +88,7 @@ def test_the_map_has_one_point_per_item_and_is_stable(
 ) -> None:
     first = explore.map("text")
     assert first["method"] == "pca"
-    assert len(first["points"]) == first["items"] == 15
+    assert len(first["points"]) == first["item_count"] == 15
     assert len({p["id"] for p in first["points"]}) == 15
     again = ExploreService(
         explore_app.settings.model_copy(update={"state_dir": tmp_path / "other"}),
@@ -102,7 +102,7 @@ def test_a_sample_cap_bounds_what_is_drawn(explore_app: App, tmp_path: Path) -> 
     capped = ExploreService(settings, explore_app.store)
     report = capped.map("text")
     assert len(report["points"]) == report["sampled"] == 6
-    assert sum(c["size"] for c in report["clusters"]) == report["items"] == 15
+    assert sum(c["size"] for c in report["clusters"]) == report["item_count"] == 15
 
 
 def test_unknown_space_is_a_clear_error(explore: ExploreService) -> None:
