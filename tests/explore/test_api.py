@@ -82,3 +82,22 @@ def test_in_openapi(exposed: TestClient) -> None:
     paths = exposed.get("/openapi.json").json()["paths"]
     for what in ("duplicates", "clusters", "outliers", "map"):
         assert f"/api/explore/{{space}}/{what}" in paths
+
+
+def test_the_explore_page_lists_groups_and_outliers(
+    exposed: TestClient, reader: dict[str, str]
+) -> None:
+    page = exposed.get("/explore", headers=reader)
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert 'id="map"' in html and 'data-src="/api/explore/text/map"' in html
+    assert html.count('class="dup-group"') == 2 and "same bytes" in html
+    assert "Company tax deadlines" in html
+    images = exposed.get("/explore?space=image", headers=reader).text
+    assert "/thumbnail" in images
+    assert exposed.get("/explore?space=audio", headers=reader).status_code == 400
+
+
+def test_the_explore_page_needs_a_login(exposed: TestClient) -> None:
+    response = exposed.get("/explore", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
