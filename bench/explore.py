@@ -34,6 +34,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 STEPS = ("baseline", "duplicates", "clusters", "map")
+# Not timed: how close each item's nearest other item is, to choose the threshold.
+NEAREST = "nearest"
 THRESHOLDS = (0.90, 0.93, 0.95, 0.97, 0.99)
 SYNTHETIC_PREFIX = "explorebench"
 CENTRES = 200
@@ -73,6 +75,8 @@ def run_step(state: Path, prefix: str, step: str, cache: Path) -> dict:
             if g["similarity"] >= 0.95 and not g["exact"]
         ][:3]
         extra["items"] = report["item_count"]
+    elif step == NEAREST:
+        extra.update(_nearest_report(store))
     elif step == "clusters":
         report = service.clusters("text")
         extra["clusters"] = len(report["clusters"])
@@ -89,6 +93,43 @@ def run_step(state: Path, prefix: str, step: str, cache: Path) -> dict:
         "traced_peak_mb": round(traced / 2**20, 1),
         "rss_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         **extra,
+    }
+
+
+def _nearest_report(store) -> dict:
+    """Percentiles of each item's similarity to its nearest other item, and the
+    closest distinct pairs (not the same bytes) with their titles."""
+    import numpy as np
+
+    from searchapp.explore.items import read_items
+    from searchapp.explore.neighbours import nearest
+    from searchapp.store import TEXT_SPEC
+
+    collection = store.existing_collection(TEXT_SPEC)
+    items = read_items(collection, "text")
+    found = nearest(collection, items, 1, ef=64)
+    top = found.similarity[:, 0]
+    top = top[np.isfinite(top)]
+    pairs = []
+    for i in np.argsort(-found.similarity[:, 0])[:40]:
+        j = int(found.index[i, 0])
+        if (i < j and items.sha256[i] != items.sha256[j]) or items.record_ids[i]:
+            pairs.append(
+                (
+                    round(float(found.similarity[i, 0]), 3),
+                    items.titles[i][:50],
+                    items.titles[j][:50],
+                )
+            )
+    return {
+        "items": len(items),
+        "nearest_similarity_percentiles": {
+            q: round(float(np.percentile(top, q)), 3) for q in (50, 90, 99, 99.9, 100)
+        },
+        "items_with_a_neighbour_at_or_above": {
+            f"{t:.2f}": int((top >= t).sum()) for t in THRESHOLDS
+        },
+        "closest_pairs": pairs[:8],
     }
 
 
@@ -204,7 +245,7 @@ def measure(name: str, state: Path, prefix: str) -> None:
     print(f"\n## {name}", flush=True)
     print("| step | seconds | peak RSS MB | traced peak MB | notes |")
     print("| --- | --- | --- | --- | --- |", flush=True)
-    for step in STEPS:
+    for step in (*STEPS, NEAREST):
         cache = Path(state) / "bench-cache" / f"{prefix}-{step}-{time.time_ns()}"
         child = subprocess.run(
             [sys.executable, __file__, "--child", step, "--state", str(state), "--prefix", prefix,
@@ -234,7 +275,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("sample", "scifact", "synthetic"))
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--state", type=Path, default=Path("/tmp/searchapp-explore-bench"))
-    parser.add_argument("--child", choices=STEPS)
+    parser.add_argument("--child", choices=(*STEPS, NEAREST))
     parser.add_argument("--prefix")
     parser.add_argument("--cache", type=Path)
     parser.add_argument("--prepare", choices=("sample", "scifact", "synthetic"))
