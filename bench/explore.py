@@ -45,7 +45,14 @@ DIM = 384
 def _settings(state: Path, prefix: str):
     from searchapp.config import Settings
 
-    return Settings(state_dir=state, lite_shared=False, collection_prefix=prefix)
+    # Long deadlines: Lite's upserts and searches slow down on a busy shared machine.
+    return Settings(
+        state_dir=state,
+        lite_shared=False,
+        collection_prefix=prefix,
+        store_timeout=300,
+        store_slow_timeout=3600,
+    )
 
 
 def run_step(state: Path, prefix: str, step: str, cache: Path) -> dict:
@@ -177,13 +184,12 @@ def prepare_synthetic(state: Path, rows: int) -> str:
     settings = _settings(state, SYNTHETIC_PREFIX)
     store = Store.connect(settings)
     try:
-        existing = store.existing_collection(TEXT_SPEC)
-        if existing is not None and existing.count() == rows:
-            return SYNTHETIC_PREFIX
-        if existing is not None:
-            raise SystemExit(f"{state} holds another synthetic size: remove it first")
         identity = ModelIdentity(model_id="synthetic-unit-vectors", dim=DIM)
         collection = store.collection(TEXT_SPEC, identity, model_setting="")
+        # Resumable: rows are the same on every run (seeded), and upserts are idempotent.
+        done = collection.count()
+        if done == rows:
+            return SYNTHETIC_PREFIX
         rng = np.random.default_rng(0)
         centres = rng.normal(size=(CENTRES, DIM)).astype(np.float32)
         words = [f"w{c}x{j}" for c in range(CENTRES) for j in range(8)]
@@ -199,11 +205,14 @@ def prepare_synthetic(state: Path, rows: int) -> str:
                     centre[i] = centre[i - 1]
                     vectors[i] = vectors[i - 1] + rng.normal(scale=0.05, size=DIM)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            chosen = rng.integers(0, 8, size=(n, 6))
+            if start + n <= done:
+                continue
             out = []
             for i in range(n):
                 number = start + i
                 source = f"/synthetic/doc{number:06d}.txt"
-                text = " ".join(words[centre[i] * 8 + j] for j in rng.integers(0, 8, size=6))
+                text = " ".join(words[centre[i] * 8 + j] for j in chosen[i])
                 out.append(
                     {
                         "id": row_id(source, 0),
