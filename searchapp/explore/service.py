@@ -16,7 +16,7 @@ from searchapp.explore.cache import ResultCache
 from searchapp.explore.clusters import cluster
 from searchapp.explore.duplicates import duplicate_groups
 from searchapp.explore.items import Progress, SpaceItems, fingerprint, read_items, space_spec
-from searchapp.explore.neighbours import nearest
+from searchapp.explore.neighbours import Neighbours, nearest
 from searchapp.explore.projection import project, sample_indices, umap_available
 from searchapp.store import Store, VectorCollection
 
@@ -25,22 +25,29 @@ _RESULT_VERSION = 2
 
 
 class ExploreService:
+    """Make one per request or command: within it, the collection is read once."""
+
     def __init__(self, settings: Settings, store: Store, progress: Progress | None = None) -> None:
-        self._settings = settings
+        self.settings = settings
         self._store = store
         self._progress = progress
         self._cache = ResultCache(settings.state_dir / "explore")
+        # Within one service (one page request, one command), what was read and asked
+        # once serves the other results: the page shows three of them.
+        self._stamps: dict[str, str] = {}
+        self._items: dict[str, SpaceItems] = {}
+        self._neighbours: dict[tuple[str, int], Neighbours] = {}
 
     # --- the four results ----------------------------------------------------
 
     def duplicates(self, space: str, threshold: float | None = None) -> dict[str, Any]:
         if threshold is None:
             threshold = (
-                self._settings.explore_image_duplicate_threshold
+                self.settings.explore_image_duplicate_threshold
                 if space == "image"
-                else self._settings.explore_duplicate_threshold
+                else self.settings.explore_duplicate_threshold
             )
-        k = self._settings.explore_neighbours
+        k = self.settings.explore_neighbours
         return self._cached(
             space,
             f"duplicates-{threshold:.4f}-{k}",
@@ -48,19 +55,19 @@ class ExploreService:
         )
 
     def outliers(self, space: str, k: int | None = None) -> dict[str, Any]:
-        k = k or self._settings.explore_neighbours
+        k = k or self.settings.explore_neighbours
         return self._cached(space, f"outliers-{k}", lambda c, items: self._outliers(c, items, k))
 
     def clusters(self, space: str, k: int | None = None) -> dict[str, Any]:
         return self._cached(
-            space, f"clusters-{k or 'auto'}-{self._settings.explore_sample}",
+            space, f"clusters-{k or 'auto'}-{self.settings.explore_sample}",
             lambda c, items: self._clusters(items, k),
         )  # fmt: skip
 
     def map(self, space: str, k: int | None = None) -> dict[str, Any]:
         method = "umap" if umap_available() else "pca"
         return self._cached(
-            space, f"map-{method}-{k or 'auto'}-{self._settings.explore_sample}",
+            space, f"map-{method}-{k or 'auto'}-{self.settings.explore_sample}",
             lambda c, items: self._map(items, k, method),
         )  # fmt: skip
 
@@ -69,16 +76,12 @@ class ExploreService:
     def _duplicates(
         self, collection: VectorCollection, items: SpaceItems, threshold: float, k: int
     ) -> dict[str, Any]:
-        neighbours = nearest(
-            collection, items, k, ef=self._settings.search_ef, progress=self._progress
-        )
+        neighbours = self._nearest(collection, items, k)
         groups = duplicate_groups(items, neighbours, threshold)
         return {"threshold": threshold, "groups": [g.as_dict() for g in groups]}
 
     def _outliers(self, collection: VectorCollection, items: SpaceItems, k: int) -> dict[str, Any]:
-        neighbours = nearest(
-            collection, items, k, ef=self._settings.search_ef, progress=self._progress
-        )
+        neighbours = self._nearest(collection, items, k)
         found = neighbours.similarity > -np.inf
         counts = found.sum(axis=1)
         sums = np.where(found, neighbours.similarity, 0.0).sum(axis=1)
@@ -94,7 +97,7 @@ class ExploreService:
         }
 
     def _clusters(self, items: SpaceItems, k: int | None) -> dict[str, Any]:
-        sample = sample_indices(len(items), self._settings.explore_sample)
+        sample = sample_indices(len(items), self.settings.explore_sample)
         found = cluster(items.vectors, items.texts, sample, k)
         return {
             "sampled": len(sample),
@@ -102,7 +105,7 @@ class ExploreService:
         }
 
     def _map(self, items: SpaceItems, k: int | None, method: str) -> dict[str, Any]:
-        sample = sample_indices(len(items), self._settings.explore_sample)
+        sample = sample_indices(len(items), self.settings.explore_sample)
         found = cluster(items.vectors, items.texts, sample, k)
         if self._progress is not None:
             self._progress(f"map ({method})", 0, 1)
@@ -127,14 +130,27 @@ class ExploreService:
 
     def _cached(self, space: str, what: str, compute: Any) -> dict[str, Any]:
         collection = self._collection(space)
-        stamp = fingerprint(collection)
-        key = f"{collection.physical_name}-{what}-v{_RESULT_VERSION}"
+        physical = collection.physical_name
+        if physical not in self._stamps:
+            self._stamps[physical] = fingerprint(collection)
+        stamp = self._stamps[physical]
+        key = f"{physical}-{what}-v{_RESULT_VERSION}"
         result = self._cache.get(key, stamp)
         if result is None:
-            items = read_items(collection, space, self._progress)
+            if physical not in self._items:
+                self._items[physical] = read_items(collection, space, self._progress)
+            items = self._items[physical]
             result = {"space": space, "item_count": len(items), **compute(collection, items)}
             self._cache.put(key, stamp, result)
         return result
+
+    def _nearest(self, collection: VectorCollection, items: SpaceItems, k: int) -> Neighbours:
+        key = (collection.physical_name, k)
+        if key not in self._neighbours:
+            self._neighbours[key] = nearest(
+                collection, items, k, ef=self.settings.search_ef, progress=self._progress
+            )
+        return self._neighbours[key]
 
     def _collection(self, space: str) -> VectorCollection:
         collection = self._store.existing_collection(space_spec(space))
