@@ -528,6 +528,12 @@ class Settings(BaseSettings):
         description="Nearest neighbours asked of Milvus per item for duplicates and "
         "outlier scores (an outlier's score is its mean distance to them).",
     )
+    explore_neighbours_from: Literal["auto", "milvus", "local"] = Field(
+        default="auto",
+        description="Who finds each item's nearest items: milvus (batched searches), local "
+        "(a faiss index of the vectors read), or auto: local on Milvus Lite (its Python "
+        "searches are too slow for this; see docs/explore.md), milvus on a server.",
+    )
     explore_sample: int = Field(
         default=20_000,
         ge=2,

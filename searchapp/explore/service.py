@@ -16,7 +16,7 @@ from searchapp.explore.cache import ResultCache
 from searchapp.explore.clusters import cluster
 from searchapp.explore.duplicates import duplicate_groups
 from searchapp.explore.items import Progress, SpaceItems, fingerprint, read_items, space_spec
-from searchapp.explore.neighbours import Neighbours, nearest
+from searchapp.explore.neighbours import Neighbours, nearest, nearest_local
 from searchapp.explore.projection import project, sample_indices, umap_available
 from searchapp.store import Store, VectorCollection
 
@@ -147,9 +147,15 @@ class ExploreService:
     def _nearest(self, collection: VectorCollection, items: SpaceItems, k: int) -> Neighbours:
         key = (collection.physical_name, k)
         if key not in self._neighbours:
-            self._neighbours[key] = nearest(
-                collection, items, k, ef=self.settings.search_ef, progress=self._progress
-            )
+            source = self.settings.explore_neighbours_from
+            if source == "auto":
+                source = "local" if self.settings.uses_milvus_lite else "milvus"
+            if source == "local":
+                self._neighbours[key] = nearest_local(items, k, self._progress)
+            else:
+                self._neighbours[key] = nearest(
+                    collection, items, k, ef=self.settings.search_ef, progress=self._progress
+                )
         return self._neighbours[key]
 
     def _collection(self, space: str) -> VectorCollection:

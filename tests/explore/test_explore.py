@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from searchapp.app import App
 from searchapp.explore import ExploreService
 from searchapp.explore import service as service_module
-from searchapp.explore.items import fingerprint, space_spec
+from searchapp.explore.items import fingerprint, read_items, space_spec
+from searchapp.explore.neighbours import nearest, nearest_local
 from searchapp.ingest import ingest, scan
 from tests.explore.library import TOPICS
 
@@ -103,6 +105,20 @@ def test_a_sample_cap_bounds_what_is_drawn(explore_app: App, tmp_path: Path) -> 
     report = capped.map("text")
     assert len(report["points"]) == report["sampled"] == 6
     assert sum(c["size"] for c in report["clusters"]) == report["item_count"] == 15
+
+
+@pytest.mark.parametrize("space", ["text", "image"])
+def test_milvus_and_the_local_index_find_the_same_neighbours(explore_app: App, space: str) -> None:
+    """On Lite the local faiss index answers by default; Milvus's batched searches
+    (a server's default) must give the same neighbours."""
+    collection = explore_app.store.existing_collection(space_spec(space))
+    items = read_items(collection, space)
+    local = nearest_local(items, 3)
+    milvus = nearest(collection, items, 3, ef=64)
+    assert np.allclose(local.similarity, milvus.similarity, atol=1e-4)
+    # The same items, up to ties between identical copies (same bytes, same vector).
+    for mine, theirs in zip(local.index.tolist(), milvus.index.tolist(), strict=True):
+        assert sorted(items.sha256[i] for i in mine) == sorted(items.sha256[i] for i in theirs)
 
 
 def test_unknown_space_is_a_clear_error(explore: ExploreService) -> None:
