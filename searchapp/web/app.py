@@ -169,11 +169,13 @@ def create_app(
         )
 
     from searchapp.web.api import api_router
+    from searchapp.web.explore_page import explore_page_router
     from searchapp.web.login import login_router
     from searchapp.web.page import mount_static, page_router
 
     web.include_router(api_router)
     web.include_router(login_router)
     web.include_router(page_router)
+    web.include_router(explore_page_router)
     mount_static(web)
     return web

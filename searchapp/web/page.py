@@ -91,6 +91,7 @@ class PageView:
     next_url: str | None = None
     filters: str = ""  # the current filters as a query string, for links that keep them
     sources: SourceNames | None = None  # how this caller sees file paths
+    clip_problem: str | None = None  # why image search is off (CLIP failed to load), else None
 
     def source(self, path: str) -> str:
         return (self.sources.show(path) if self.sources else None) or ""
@@ -165,7 +166,9 @@ def search_page(
     item: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The search form, and the results of a text search or of "more like this"."""
-    view = dataclasses.replace(_base_view(request, params), sources=sources)
+    view = dataclasses.replace(
+        _base_view(request, params), sources=sources, clip_problem=app.embedders.clip_problem()
+    )
     # The page is lenient where the API is strict: with nothing to search by, it
     # shows the form; a query it cannot use (an item in a text mode) is ignored.
     if params.mode not in IMAGE_MODES and q is not None and q.strip():
