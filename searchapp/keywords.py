@@ -29,8 +29,13 @@ def analyze(text: str) -> str:
 
     Example: ``"The dogs are running"`` -> ``"dog run"``.
     """
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
+    return " ".join(stem_words(words))
+
+
+def stem_words(words: list[str]) -> list[str]:
+    """Each lower-case word's index term (its Porter stem), as :func:`analyze` makes it."""
     import Stemmer
 
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
     # A stemmer object is not thread-safe and costs microseconds to make: one per call.
-    return " ".join(Stemmer.Stemmer("porter").stemWords(words))
+    return Stemmer.Stemmer("porter").stemWords(words)

@@ -20,6 +20,7 @@ LAYERS = [
     "ingest",
     "app",
     "doctor",
+    "explore",
     "search",
     "store",
     "embed",

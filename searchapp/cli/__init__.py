@@ -10,6 +10,7 @@ import typer
 
 from searchapp.cli.doctor import doctor_command
 from searchapp.cli.eval import eval_command
+from searchapp.cli.explore import explore_app
 from searchapp.cli.ingest import ingest_command
 from searchapp.cli.output import command_errors, out, quiet_third_party_logs
 from searchapp.cli.reindex import reindex_command
@@ -38,6 +39,7 @@ app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 
 app.add_typer(token_app, name="token")
+app.add_typer(explore_app, name="explore")
 
 store_app = typer.Typer(help="The shared local Milvus Lite store process.", no_args_is_help=True)
 app.add_typer(store_app, name="store")

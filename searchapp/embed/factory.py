@@ -97,6 +97,15 @@ class Embedders:
         """
         return self.clip_model(self.configured_clip_source())
 
+    def clip_problem(self) -> str | None:
+        """Why the configured CLIP model cannot be used, if a load already failed;
+        None when it loaded or was not tried yet. Never loads, never waits for a
+        load in progress (the page asks it on every render)."""
+        if self._configured_clip_failure is not None:
+            return self._configured_clip_failure
+        configured = self._configured_clip
+        return self._clip_failures.get(configured.model_id) if configured is not None else None
+
     def configured_clip_source(self) -> ClipSource:
         """Where the configured CLIP weights come from (a checkpoint is hashed once)."""
         with self._clip_lock:

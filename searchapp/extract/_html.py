@@ -1,4 +1,15 @@
-"""Reader for HTML: the text a reader of the page would see, one block per line."""
+"""Reader for HTML: the text a reader of the page would see, one block per line.
+
+Only the page's content is read, not its furniture: when the page marks its
+content (one visible ``<main>``, else a single ``<article>``) only that is read;
+site navigation, page-level headers and footers, sidebars and cookie banners
+are left out everywhere (``<nav>``, ARIA landmark roles, a ``<header>`` or
+``<footer>`` outside any article or main, ids and classes naming a cookie or
+consent banner). The page's ``<title>`` stays the document's title.
+Main-content libraries were measured and not used: on the sample pages
+trafilatura dropped ``<pre>`` and ``<table>`` content, readability-lxml lists
+and tables, and both kept hidden text on short pages.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +52,12 @@ _LINE_TAGS = frozenset(
 )  # fmt: skip
 _SPACE_TAGS = frozenset({"td", "th"})
 
+# Page furniture (see the module's docstring): left out of the text.
+_FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
+_PAGE_LEVEL = frozenset({"header", "footer", "aside"})  # furniture outside article/main
+_CONTENT_SECTIONS = frozenset({"article", "main"})
+_BANNER_NAME = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)
+
 _WHITESPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # The meta charset must be in the first 1024 bytes (HTML spec); allow slack.
@@ -58,7 +75,9 @@ def read_html(
     if decoded.replaced:
         warn(f"{decoded.replaced} invalid UTF-8 sequence(s) replaced")
     soup = _parse(decoded.text)
-    text, first_heading = _visible_text(soup)
+    text, first_heading = _visible_text(_content_root(soup))
+    if not text:  # the marked content is empty: the whole page, furniture left out
+        text, first_heading = _visible_text(soup)
     yield TextDocument(
         source=path,
         title=_page_title(soup) or first_heading or path.stem,
@@ -92,7 +111,35 @@ def _page_title(soup: BeautifulSoup) -> str:
     return ""
 
 
-def _visible_text(soup: BeautifulSoup) -> tuple[str, str]:
+def _content_root(soup: BeautifulSoup) -> Tag:
+    """Where the page's content is: its one visible <main>, else its only <article>,
+    else the whole page."""
+    mains = [
+        tag
+        for tag in soup.find_all(lambda t: t.name == "main" or _role(t) == "main")
+        if not _is_hidden(tag)
+    ]
+    if len(mains) == 1:
+        return mains[0]
+    articles = soup.find_all("article")
+    return articles[0] if len(articles) == 1 else soup
+
+
+def _role(tag: Tag) -> str:
+    return str(tag.get("role", "")).strip().lower()
+
+
+def _is_furniture(tag: Tag) -> bool:
+    """Navigation, page-level header/footer/sidebar, a cookie banner: not the content."""
+    if tag.name == "nav" or _role(tag) in _FURNITURE_ROLES:
+        return True
+    if tag.name in _PAGE_LEVEL and tag.find_parent(_CONTENT_SECTIONS) is None:
+        return True
+    names = " ".join([str(tag.get("id", "")), *(tag.get("class") or [])])
+    return bool(names.strip()) and bool(_BANNER_NAME.search(names))
+
+
+def _visible_text(soup: Tag) -> tuple[str, str]:
     """The visible text and the first visible heading.
 
     Iterative, so deeply nested pages cannot exhaust the recursion limit.
@@ -107,7 +154,7 @@ def _visible_text(soup: BeautifulSoup) -> tuple[str, str]:
         if isinstance(node, Tag):
             name = node.name
             if entering:
-                if _is_hidden(node):
+                if _is_hidden(node) or _is_furniture(node):
                     continue
                 builder.boundary(_separation(name))
                 if name in _HEADINGS and not first_heading and heading_start is None:

@@ -150,6 +150,17 @@ class Manifest:
                 found.setdefault(key, row_id)
         return found
 
+    def totals(self) -> tuple[list[tuple[str, str, int]], float | None]:
+        """What the done files hold: (source, space, rows) per file and space, and when
+        the last file became done (None before the first ingest)."""
+        per_file = self._db.execute(
+            "SELECT files.source, rows.space, count(*) FROM files JOIN rows "
+            "ON rows.source = files.source WHERE files.done = 1 "
+            "GROUP BY files.source, rows.space"
+        ).fetchall()
+        last = self._db.execute("SELECT max(updated) FROM files WHERE done = 1").fetchone()[0]
+        return [(str(s), str(space), int(n)) for s, space, n in per_file], last
+
     def done_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM files WHERE done = 1").fetchone()[0])
 

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_START = re.compile(r"(?:(?<=[.!?])\s+|\n\s*)(?=\S)")
+# Markdown and reST chunks have their syntax blanked to spaces (extract._markup):
+# runs of spaces, and of blank lines, are shown as one.
+_SPACES = re.compile(r"[ \t]{2,}")
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 SNIPPET_CHARS = 320
 
 
@@ -21,7 +25,7 @@ def choose_snippet(chunk: str, query: str, max_chars: int = SNIPPET_CHARS) -> Sn
     """A window of at most ``max_chars`` that starts at a sentence and holds the most
     query words (the chunk's start when none appears: dense hits often share none)."""
     if len(chunk) <= max_chars:
-        return Snippet(chunk, 0, len(chunk))
+        return Snippet(_tidy(chunk), 0, len(chunk))
     terms = {w.lower() for w in _WORD.findall(query) if len(w) > 2}
     starts = [0] + [m.end() for m in _SENTENCE_START.finditer(chunk)]
     best_start, best_score = 0, 0
@@ -31,7 +35,11 @@ def choose_snippet(chunk: str, query: str, max_chars: int = SNIPPET_CHARS) -> Sn
         if score > best_score:
             best_start, best_score = start, score
     end = _word_end(chunk, best_start + max_chars)
-    return Snippet(chunk[best_start:end].strip(), best_start, end)
+    return Snippet(_tidy(chunk[best_start:end]), best_start, end)
+
+
+def _tidy(text: str) -> str:
+    return _SPACES.sub(" ", _BLANK_LINES.sub("\n\n", text)).strip()
 
 
 def _word_end(text: str, limit: int) -> int:

@@ -41,6 +41,7 @@ from searchapp.errors import (
     UploadTooLargeError,
 )
 from searchapp.web.api.ingest import INGEST_PATH
+from searchapp.web.api_docs import install_api_docs
 from searchapp.web.limits import BodyLimit
 from searchapp.web.rate_limit import retry_after_header
 from searchapp.web.security import install_security
@@ -140,6 +141,8 @@ def create_app(
         summary="Semantic search over your own documents and images, on Milvus.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load their assets from a CDN: api_docs serves them
+        redoc_url=None,
     )
     # Bodies are refused (413) once over the limit, as they arrive; the upload
     # route checks the file itself against the exact limit. The ingest upload
@@ -169,11 +172,14 @@ def create_app(
         )
 
     from searchapp.web.api import api_router
+    from searchapp.web.explore_page import explore_page_router
     from searchapp.web.login import login_router
     from searchapp.web.page import mount_static, page_router
 
     web.include_router(api_router)
     web.include_router(login_router)
     web.include_router(page_router)
+    web.include_router(explore_page_router)
     mount_static(web)
+    install_api_docs(web)
     return web

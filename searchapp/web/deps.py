@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from searchapp.app import App
 from searchapp.auth import Principal, Scope
+from searchapp.explore import ExploreService
 from searchapp.search import SearchService
 from searchapp.search.items import ItemLookup
 from searchapp.web.params import SearchParams
@@ -71,3 +72,11 @@ def get_search_params(
 
 
 ParamsDep = Annotated[SearchParams, Depends(get_search_params)]
+
+
+def get_explore(request: Request) -> ExploreService:
+    app = get_app(request)
+    return ExploreService(app.settings, app.store)
+
+
+ExploreDep = Annotated[ExploreService, Depends(get_explore)]

@@ -1,10 +1,13 @@
 """Mark the query's words in a snippet, safely: every piece of text is escaped
 before any markup is added around it.
 
-The snippet is split at the query's words *before* escaping, and each piece
-is escaped on its own: matching in already-escaped text would find words
-inside entities (a query "amp" or "quot" would split ``&amp;`` or ``&quot;``
-and break them). No piece of the snippet reaches the page unescaped.
+A word is marked when keyword search would match it: its index term (lower
+case, Porter stem: searchapp.keywords) is one of the query's analysed terms.
+So "keeping" is marked for "keep", stop words ("the", "of") never are, and
+"catalog" is not marked for "cat". The snippet is split at those words *before*
+escaping, and each piece is escaped on its own: matching in already-escaped text
+would find words inside entities. No piece of the snippet reaches the page
+unescaped.
 """
 
 from __future__ import annotations
@@ -13,35 +16,25 @@ import re
 
 from markupsafe import Markup, escape
 
-from searchapp.keywords import STOP_WORDS
+from searchapp.keywords import STOP_WORDS, analyze, stem_words
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Stop words ("of", "with") match everywhere and mean little: they are not marked.
-# Longer words also mark the words they begin ("keep" marks "keeping"); short
-# ones only themselves and their plurals ("cat" marks "cats", "do" not "double").
-_PREFIX_CHARS = 4
-_PREFIX, _WHOLE = r"\w*", r"(?:e?s)?\b"
-_MAX_TERMS = 32
 
 
 def highlight(text: str, query: str) -> Markup:
-    """``text`` escaped, with the words that match the query's wrapped in <mark>."""
-    terms = sorted(
-        {word.lower() for word in _WORD.findall(query) if word.lower() not in STOP_WORDS},
-        key=len,
-        reverse=True,  # longest first, so "bread" wins over "bre" at one position
-    )[:_MAX_TERMS]
-    if not terms:
+    """``text`` escaped, with the words that match the query's terms wrapped in <mark>."""
+    wanted = set(analyze(query).split())
+    if not wanted:
         return Markup(escape(text))
-    alternatives = (
-        re.escape(term) + (_PREFIX if len(term) >= _PREFIX_CHARS else _WHOLE) for term in terms
-    )
-    pattern = re.compile(r"\b(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+    words = list(_WORD.finditer(text))
+    terms = stem_words([word.group().lower() for word in words])
     pieces: list[str] = []
     last = 0
-    for match in pattern.finditer(text):
-        pieces.append(str(escape(text[last : match.start()])))
-        pieces.append(f"<mark>{escape(match.group())}</mark>")
-        last = match.end()
+    for word, term in zip(words, terms, strict=True):
+        if term not in wanted or word.group().lower() in STOP_WORDS:
+            continue
+        pieces.append(str(escape(text[last : word.start()])))
+        pieces.append(f"<mark>{escape(word.group())}</mark>")
+        last = word.end()
     pieces.append(str(escape(text[last:])))
     return Markup("".join(pieces))

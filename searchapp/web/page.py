@@ -36,6 +36,7 @@ from searchapp.search.request import IMAGE_MODES, Mode, Retrieval
 from searchapp.web.app import status_for
 from searchapp.web.deps import AppDep, ParamsDep, Reader, SourcesDep
 from searchapp.web.highlight import highlight
+from searchapp.web.library import Overview, library_overview
 from searchapp.web.params import SearchParams
 from searchapp.web.security import page_csrf, require_page_form, set_cookie
 from searchapp.web.thumbnails import thumbnail_of
@@ -91,6 +92,8 @@ class PageView:
     next_url: str | None = None
     filters: str = ""  # the current filters as a query string, for links that keep them
     sources: SourceNames | None = None  # how this caller sees file paths
+    clip_problem: str | None = None  # why image search is off (CLIP failed to load), else None
+    overview: Overview | None = None  # what the library holds: the home page, before a search
 
     def source(self, path: str) -> str:
         return (self.sources.show(path) if self.sources else None) or ""
@@ -165,7 +168,9 @@ def search_page(
     item: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The search form, and the results of a text search or of "more like this"."""
-    view = dataclasses.replace(_base_view(request, params), sources=sources)
+    view = dataclasses.replace(
+        _base_view(request, params), sources=sources, clip_problem=app.embedders.clip_problem()
+    )
     # The page is lenient where the API is strict: with nothing to search by, it
     # shows the form; a query it cannot use (an item in a text mode) is ignored.
     if params.mode not in IMAGE_MODES and q is not None and q.strip():
@@ -178,6 +183,8 @@ def search_page(
         view = dataclasses.replace(
             view, hint="Choose an image to search with (or drop one on the image box)."
         )
+    else:
+        view = dataclasses.replace(view, overview=library_overview(app, sources))
     return render(request, view)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from searchapp.extract import TextDocument, extract_text
 
 Write = Callable[[str, bytes | str], Path]
@@ -116,3 +118,60 @@ def test_markup_that_looks_like_a_file_name(write_file: Write) -> None:
 def test_deep_nesting_does_not_recurse(write_file: Write) -> None:
     page = "<div>" * 5000 + "deep" + "</div>" * 5000
     assert _read(write_file("deep.html", page)).text == "deep"
+
+
+# --- page furniture: navigation, headers, footers, banners are not the content ------
+
+SAMPLE_PAGES = sorted(
+    (Path(__file__).resolve().parents[2] / "data" / "docs" / "web").glob("*.html")
+)
+
+
+@pytest.mark.parametrize("page", SAMPLE_PAGES, ids=lambda p: p.stem)
+def test_sample_pages_give_their_article_without_furniture(page: Path) -> None:
+    doc = _read(page)
+    for furniture in ("Home", "Privacy", "RSS", "Contact", "©"):
+        assert furniture not in doc.text.split(), (furniture, doc.text[:200])
+    assert "©" not in doc.text
+    assert doc.text.startswith(doc.title.split(" | ")[0])  # the article's heading first
+
+
+def test_honey_page_body_present_navigation_absent() -> None:
+    doc = _read(next(p for p in SAMPLE_PAGES if p.stem == "harvesting-honey"))
+    assert doc.title == "Our first honey harvest | Hive Diaries"
+    assert "Bees collect nectar that is mostly water" in doc.text
+    assert "Taking too much is the commonest way beginners lose colonies" in doc.text
+    assert "Hive Diaries" not in doc.text  # the site's name is in the header only
+    assert "Equipment" not in doc.text and "Kept in the hills" not in doc.text
+
+
+FURNISHED = """<html><head><title>T</title></head><body>
+<div id="cookie-banner">We use cookies. ACCEPT-ALL</div>
+<header><a href="/">SITE-NAME</a></header>
+<div role="navigation">ROLE-NAV</div>
+<aside>SIDEBAR-TEXT</aside>
+<div class="content">
+  <h1>Post heading</h1>
+  <p>Body text of the post.</p>
+  <nav>IN-CONTENT-NAV</nav>
+</div>
+<footer>FOOTER-TEXT</footer>
+</body></html>"""
+
+
+def test_furniture_left_out_without_main_or_article(write_file: Write) -> None:
+    doc = _read(write_file("page.html", FURNISHED))
+    assert doc.text == "Post heading\n\nBody text of the post."
+
+
+def test_only_main_is_read_when_the_page_marks_it(write_file: Write) -> None:
+    page = FURNISHED.replace(
+        '<div class="content">', "<main><header>IN-MAIN-HEADER</header>"
+    ).replace("</div>\n<footer>", "</main>\n<p>OUTSIDE-MAIN</p><footer>")
+    doc = _read(write_file("page.html", page))
+    assert doc.text == "IN-MAIN-HEADER\n\nPost heading\n\nBody text of the post."
+
+
+def test_an_empty_main_falls_back_to_the_page(write_file: Write) -> None:
+    doc = _read(write_file("page.html", "<body><main> </main><p>Real text.</p></body>"))
+    assert doc.text == "Real text."

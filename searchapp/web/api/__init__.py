@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from searchapp.web.api import collections, health, ingest, items, search
+from searchapp.web.api import collections, explore, health, ingest, items, search
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -10,3 +10,4 @@ api_router.include_router(search.router)
 api_router.include_router(collections.router)
 api_router.include_router(items.router)
 api_router.include_router(ingest.router)
+api_router.include_router(explore.router)

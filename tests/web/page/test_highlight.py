@@ -35,3 +35,19 @@ def test_words_and_their_forms_are_marked() -> None:
 def test_stop_words_are_not_marked() -> None:
     assert str(highlight("a cup of coffee", "cup of")) == "a <mark>cup</mark> of coffee"
     assert str(highlight("nothing to mark", "")) == "nothing to mark"
+
+
+def test_marks_what_the_keyword_analyser_matches() -> None:
+    # Stems, as keyword search indexes them: "bees" for "bee", "harvesting" for "harvest".
+    marked = str(
+        highlight("Bees and the harvest: harvesting honey", "how do bees harvest the honey")
+    )
+    assert marked == (
+        "<mark>Bees</mark> and the <mark>harvest</mark>: <mark>harvesting</mark> <mark>honey</mark>"
+    )
+    # A word that only begins like a query word is not the same term.
+    assert str(highlight("hives hiveless", "hive")) == "<mark>hives</mark> hiveless"
+
+
+def test_only_stop_words_mark_nothing() -> None:
+    assert str(highlight("the cat of the house", "the of")) == "the cat of the house"
