@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from searchapp.cli.output import command_errors, err, is_interactive, out
+from searchapp.cli.output import command_errors, err, out
 
 if TYPE_CHECKING:
     from searchapp.app import App
@@ -49,7 +49,7 @@ def _service() -> Iterator[ExploreService]:
     with command_errors():
         app = open_app()
         try:
-            if is_interactive():
+            if err.is_terminal:  # a progress bar only for a person watching
                 with _progress() as (progress, report):
                     yield ExploreService(app.settings, app.store, progress=report)
                     progress.stop()
