@@ -8,6 +8,7 @@ from pathlib import Path
 from searchapp.config import Settings, TextBackend
 from searchapp.embed.base import ModelIdentity, TextEmbedder
 from searchapp.embed.clip import Clip, ClipSource
+from searchapp.embed.packaged_onnx import packaged_text_model
 from searchapp.embed.text import SentenceTransformerEmbedder, resolve_text_model
 from searchapp.errors import ModelUnavailableError
 
@@ -59,6 +60,11 @@ class Embedders:
 
     def _load_text(self, name: str, backend: TextBackend) -> TextEmbedder:
         settings = self._settings
+        packaged = packaged_text_model(name)
+        if packaged is not None:  # an ONNX graph only: every backend runs it so
+            return packaged.load(
+                batch_size=settings.embed_batch_size, threads=settings.embed_threads
+            )
         if backend == "torch":
             return SentenceTransformerEmbedder(
                 name,
