@@ -1,8 +1,9 @@
 """What a text model is told before a query and before a document.
 
 Retrieval models trained with instructions expect them at inference too: E5
-reads "query: " and "passage: ", BGE's English v1.5 models an instruction before
-queries only. A sentence-transformers model may define its own in
+reads "query: " and "passage: ", BGE's English models an instruction before
+queries only, nomic-embed-text "search_query: " and "search_document: ". A
+sentence-transformers model may define its own in
 ``config_sentence_transformers.json`` (``prompts`` and ``default_prompt_name``);
 those win. A model that defines none but belongs to a family known to need them
 gets the family's (hub copies of older E5 versions carry no prompts).
@@ -33,9 +34,18 @@ class Prompts:
 
 # Families by the last part of the model name; checked only when the model defines no prompts.
 _BGE_QUERY = "Represent this sentence for searching relevant passages: "
+# Not the instruction-tuned ones (e5-mistral, multilingual-e5-large-instruct): they
+# take a task description per query that no fixed prefix can stand for.
 _FAMILIES: tuple[tuple[re.Pattern[str], Prompts], ...] = (
-    (re.compile(r"(^|[-_])e5([-_]|$)", re.IGNORECASE), Prompts("query: ", "passage: ")),
+    (
+        re.compile(r"(^|-)e5-(small|base|large)(-v2)?$", re.IGNORECASE),
+        Prompts("query: ", "passage: "),
+    ),
     (re.compile(r"^bge-(small|base|large)-en", re.IGNORECASE), Prompts(_BGE_QUERY, "")),
+    (
+        re.compile(r"^nomic-embed-text", re.IGNORECASE),
+        Prompts("search_query: ", "search_document: "),
+    ),
 )
 
 

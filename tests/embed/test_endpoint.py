@@ -4,6 +4,7 @@ timeout, clear refusals of a bad key or model, and the key shown nowhere."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -175,12 +177,12 @@ def test_a_slow_answer_times_out_and_is_retried(fake: FakeServer) -> None:
     waits: list[float] = []
     embedder = make(fake.url, waits, timeout=30.0)
     # A short timeout only for the request that hangs: normal answers under load stay safe.
-    embedder._client.timeout = __import__("httpx").Timeout(0.3)
+    embedder._client.timeout = httpx.Timeout(0.3)
     fake.faults.append({"hang": True})
     vectors = embedder.embed(["after a timeout"])
     assert vectors.shape == (1, DIM) and len(waits) == 1
     fake.faults += [{"hang": True}] * 2
-    embedder._config = EndpointConfig(**{**embedder._config.__dict__, "retries": 1})
+    embedder._config = dataclasses.replace(embedder._config, retries=1)
     with pytest.raises(ModelUnavailableError, match=r"did not answer within .* \(2 tries\)"):
         embedder.embed(["never answered"])
 

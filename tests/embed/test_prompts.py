@@ -73,6 +73,9 @@ def _embedder(monkeypatch, name: str, fake: FakeSentenceTransformer) -> Sentence
         ("sentence-transformers/all-MiniLM-L6-v2", {}, None, "", ""),
         ("BAAI/bge-m3", {}, None, "", ""),
         ("some/model-e5x", {}, None, "", ""),
+        ("intfloat/e5-mistral-7b-instruct", {}, None, "", ""),
+        ("intfloat/multilingual-e5-large-instruct", {}, None, "", ""),
+        ("nomic-embed-text:v1.5", {}, None, "search_query: ", "search_document: "),
     ],
 )
 def test_the_model_receives_its_prompts(monkeypatch, name, prompts, default, query, document):
