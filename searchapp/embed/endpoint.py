@@ -280,7 +280,7 @@ class EndpointTextEmbedder(TextEmbedder):
             payload = response.json()
             error = payload.get("error") if isinstance(payload, dict) else None
             message = error.get("message") if isinstance(error, dict) else error
-            text = str(message or payload)
+            text = str(message or payload or "")
         except ValueError:
             text = response.text
         text = " ".join(text.split())[:300] or response.reason_phrase
