@@ -11,9 +11,11 @@ gets the family's (hub copies of older E5 versions carry no prompts).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 # The prompt names sentence-transformers' encode_document tries, in its order.
 DOCUMENT_PROMPT_NAMES = ("document", "passage", "corpus")
@@ -73,3 +75,16 @@ def resolve_prompts(
         if pattern.search(base):
             return prompts
     return Prompts()
+
+
+def folder_prompts(name: str, location: Path) -> Prompts:
+    """The prompts of the sentence-transformers model saved at ``location``, read from
+    its config_sentence_transformers.json as sentence-transformers reads them (for
+    backends that do not load the model through sentence-transformers)."""
+    try:
+        config = json.loads((location / "config_sentence_transformers.json").read_text())
+    except (OSError, ValueError):
+        config = {}
+    if not isinstance(config, dict):
+        config = {}
+    return resolve_prompts(name, config.get("prompts"), config.get("default_prompt_name"))

@@ -151,3 +151,18 @@ def test_a_local_folder_loads_offline_with_its_prompts_window_and_dimension(
     assert np.allclose(embedder.embed_queries(texts), plain[:2], atol=1e-5)
     assert np.allclose(embedder.embed(texts), plain[2:], atol=1e-5)
     assert not np.allclose(embedder.embed(texts), embedder.embed_queries(texts), atol=1e-3)
+
+
+def test_the_onnx_backend_gives_the_same_prompts_and_vectors(tiny_e5_folder, tmp_path) -> None:
+    from searchapp.config import Settings
+    from searchapp.embed import Embedders
+
+    embedders = Embedders(Settings(state_dir=tmp_path, onnx_cache_dir=tmp_path / "onnx"))
+    torch_model = embedders.text_model(tiny_e5_folder, "torch")
+    onnx_model = embedders.text_model(tiny_e5_folder, "onnx")
+    assert onnx_model.prompts == torch_model.prompts == Prompts("query: ", "passage: ")
+    assert onnx_model.max_tokens == torch_model.max_tokens
+    texts = ["the moon orbits the earth", "  why is the sky blue "]
+    for method in ("embed", "embed_queries"):
+        ours, theirs = getattr(onnx_model, method)(texts), getattr(torch_model, method)(texts)
+        assert (ours * theirs).sum(axis=1).min() > 0.9999, method
