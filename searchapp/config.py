@@ -164,6 +164,46 @@ class Settings(BaseSettings):
         "library's default (all cores).",
     )
 
+    # --- remote text embeddings (an OpenAI-compatible /v1/embeddings endpoint) ---
+    # Used for a SEARCHAPP_TEXT_MODEL of the form "endpoint:<model name>".
+    text_endpoint_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible embeddings API, up to /v1 (OpenAI: "
+        "https://api.openai.com/v1; Ollama: http://localhost:11434/v1); used when "
+        "TEXT_MODEL is endpoint:<model name>.",
+    )
+    text_endpoint_api_key: SecretStr | None = Field(
+        default=None, description="API key sent as a Bearer token (never logged or shown)."
+    )
+    text_endpoint_api_key_file: Path | None = Field(
+        default=None, description="A file holding the API key (instead of TEXT_ENDPOINT_API_KEY)."
+    )
+    text_endpoint_dimensions: int | None = Field(
+        default=None,
+        ge=1,
+        description="Ask the endpoint for vectors of this size (models that support it, "
+        "e.g. text-embedding-3-*); unset: the model's own size.",
+    )
+    text_endpoint_batch_size: int = Field(
+        default=64, ge=1, le=2048, description="Texts per request to the endpoint."
+    )
+    text_endpoint_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds a request to the endpoint may take."
+    )
+    text_endpoint_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description="Retries of a request answered 429 or 5xx, or not answered in time; "
+        "exponential backoff, at least the server's Retry-After.",
+    )
+    text_endpoint_max_tokens: int = Field(
+        default=510,
+        ge=16,
+        description="Word pieces (as MiniLM's tokenizer counts them) per chunk sent to "
+        "the endpoint; CHUNK_TOKENS applies when smaller.",
+    )
+
     # --- ingest runs ----------------------------------------------------------
     store_retries: int = Field(
         default=6,

@@ -66,11 +66,14 @@ class Embedder(ABC, Generic[Item]):
         """Vectors for ``items``, shape (len(items), dim), float32, one row per item."""
         if len(items) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = np.ascontiguousarray(self._embed_all(items), dtype=np.float32)
-        if vectors.shape != (len(items), self.dim):
+        return self._checked(self._embed_all(items), len(items))
+
+    def _checked(self, vectors: np.ndarray, count: int) -> np.ndarray:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.shape != (count, self.dim):
             raise RuntimeError(
                 f"{self.model_id} returned vectors of shape {vectors.shape}, "
-                f"expected ({len(items)}, {self.dim})"
+                f"expected ({count}, {self.dim})"
             )
         return vectors
 
@@ -106,3 +109,11 @@ class TextEmbedder(Embedder[str]):
     @abstractmethod
     def window_prefix(self, text: str) -> str:
         """The start of ``text`` the model reads (all of it when it fits its window)."""
+
+    def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """Vectors for search queries; :meth:`embed` is for the documents searched.
+
+        The same for most models; a model trained with a query prompt (E5,
+        BGE) reads it here and its document prompt in :meth:`embed`.
+        """
+        return self.embed(queries)

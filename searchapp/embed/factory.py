@@ -8,6 +8,8 @@ from pathlib import Path
 from searchapp.config import Settings, TextBackend
 from searchapp.embed.base import ModelIdentity, TextEmbedder
 from searchapp.embed.clip import Clip, ClipSource
+from searchapp.embed.endpoint import EndpointConfig, EndpointTextEmbedder, endpoint_model_name
+from searchapp.embed.packaged_onnx import packaged_text_model
 from searchapp.embed.text import SentenceTransformerEmbedder, resolve_text_model
 from searchapp.errors import ModelUnavailableError
 
@@ -59,6 +61,13 @@ class Embedders:
 
     def _load_text(self, name: str, backend: TextBackend) -> TextEmbedder:
         settings = self._settings
+        if endpoint_model_name(name) is not None:  # a remote model: no local backend
+            return EndpointTextEmbedder(EndpointConfig.from_settings(name, settings))
+        packaged = packaged_text_model(name)
+        if packaged is not None:  # an ONNX graph only: every backend runs it so
+            return packaged.load(
+                batch_size=settings.embed_batch_size, threads=settings.embed_threads
+            )
         if backend == "torch":
             return SentenceTransformerEmbedder(
                 name,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from searchapp.embed.base import ModelIdentity, TextEmbedder
+from searchapp.embed.prompts import Prompts, folder_prompts
 from searchapp.errors import ModelUnavailableError
 
 if TYPE_CHECKING:
@@ -53,6 +54,11 @@ class OnnxTextEmbedder(TextEmbedder):
         self._bare = Tokenizer.from_file(str(location / "tokenizer.json"))
         self._bare.no_truncation()
         self._bare.no_padding()
+        # The model's query and document prompts, as the torch backend gives them.
+        self.prompts: Prompts = folder_prompts(model_name, location)
+        self._prompt_tokens = len(
+            self._bare.encode(self.prompts.document, add_special_tokens=False)
+        )
         options = ort.SessionOptions()
         if threads > 0:
             options.intra_op_num_threads = threads
@@ -70,7 +76,7 @@ class OnnxTextEmbedder(TextEmbedder):
 
     @property
     def max_tokens(self) -> int:
-        return self._window - 2
+        return self._window - 2 - self._prompt_tokens
 
     @property
     def tokenizer(self) -> PreTrainedTokenizerBase:
@@ -89,19 +95,30 @@ class OnnxTextEmbedder(TextEmbedder):
             return text
         return text[: offsets[self.max_tokens - 1][1]]
 
+    def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
+        if len(queries) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._checked(self._encode_sorted(queries, self.prompts.query), len(queries))
+
     def _embed_all(self, items: Sequence[str]) -> np.ndarray:
+        return self._encode_sorted(items, self.prompts.document)
+
+    def _encode_sorted(self, items: Sequence[str], prompt: str) -> np.ndarray:
         # As sentence-transformers does: batches of texts of like length (longest
         # first), so little padding is encoded; the input order is restored after.
         order = sorted(range(len(items)), key=lambda i: -len(items[i]))
         vectors = np.empty((len(items), self.dim), dtype=np.float32)
         for start in range(0, len(items), self.batch_size):
             part = order[start : start + self.batch_size]
-            vectors[part] = self._embed_batch([items[i] for i in part])
+            vectors[part] = self._encode([items[i] for i in part], prompt)
         return vectors
 
     def _embed_batch(self, batch: Sequence[str]) -> np.ndarray:
-        # sentence-transformers strips each text before tokenising it.
-        encodings = self._tokenizer.encode_batch([text.strip() for text in batch])
+        return self._encode(batch, self.prompts.document)
+
+    def _encode(self, batch: Sequence[str], prompt: str) -> np.ndarray:
+        # sentence-transformers puts the prompt first, then strips each text.
+        encodings = self._tokenizer.encode_batch([(prompt + text).strip() for text in batch])
         feed: dict[str, Any] = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
@@ -115,11 +132,23 @@ class OnnxTextEmbedder(TextEmbedder):
 
 
 def _window(location: Path) -> int:
-    config = location / "sentence_bert_config.json"
-    try:
-        return int(json.loads(config.read_text())["max_seq_length"])
-    except (OSError, KeyError, ValueError) as exc:
-        raise ModelUnavailableError(f"cannot read the model's window from {config}: {exc}") from exc
+    """The model's window as sentence-transformers reads it: max_seq_length in
+    sentence_bert_config.json (models saved before sentence-transformers 6), else the
+    tokenizer's model_max_length (where sentence-transformers 6 saves it)."""
+    for name, key in (
+        ("sentence_bert_config.json", "max_seq_length"),
+        ("tokenizer_config.json", "model_max_length"),
+    ):
+        try:
+            window = json.loads((location / name).read_text()).get(key)
+        except (OSError, ValueError):
+            continue
+        if isinstance(window, int) and 2 < window <= 1_000_000:
+            return window
+    raise ModelUnavailableError(
+        f"cannot read the model's window from {location}: no max_seq_length in "
+        "sentence_bert_config.json nor model_max_length in tokenizer_config.json"
+    )
 
 
 def _check_pooling(model_name: str, location: Path) -> None:
@@ -128,10 +157,14 @@ def _check_pooling(model_name: str, location: Path) -> None:
     pooling = next((m for m in modules if m["type"].endswith(".Pooling")), None)
     config = json.loads((location / pooling["path"] / "config.json").read_text()) if pooling else {}
     modes = {k for k, v in config.items() if k.startswith("pooling_mode_") and v is True}
+    # sentence-transformers 6 saves {"pooling_mode": "mean", "include_prompt": ...}.
+    if config.get("pooling_mode") == "mean" and config.get("include_prompt", True):
+        modes = {"pooling_mode_mean_tokens"}
     if modes != {"pooling_mode_mean_tokens"}:
         raise ModelUnavailableError(
             f"the ONNX backends support models with mean pooling only; {model_name} pools "
-            f"with {sorted(modes) or 'no Pooling module'}. Use SEARCHAPP_QUERY_BACKEND=torch "
+            f"with {sorted(modes) or config.get('pooling_mode') or 'no Pooling module'}. Use "
+            "SEARCHAPP_QUERY_BACKEND=torch "
             "and SEARCHAPP_INGEST_BACKEND=torch."
         )
 

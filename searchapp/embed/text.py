@@ -12,6 +12,7 @@ import numpy as np
 
 from searchapp.config import DEFAULT_TEXT_MODEL
 from searchapp.embed.base import ModelIdentity, TextEmbedder
+from searchapp.embed.prompts import Prompts, resolve_prompts
 from searchapp.errors import ModelUnavailableError
 
 if TYPE_CHECKING:
@@ -37,12 +38,18 @@ def resolve_text_model(name: str) -> str:
 
 class SentenceTransformerEmbedder(TextEmbedder):
     """Normalised sentence embeddings (the torch backend); also exposes the model's
-    tokenizer for chunking."""
+    tokenizer for chunking.
+
+    Its dimension and window are the model's own; documents and queries are
+    given the model's prompts (see :mod:`searchapp.embed.prompts`).
+    """
 
     def __init__(
         self, model_name: str, *, device: str = "cpu", batch_size: int = 32, threads: int = 0
     ) -> None:
         location = resolve_text_model(model_name)
+        if Path(location).expanduser().is_dir():
+            location = str(Path(location).expanduser())
         if Path(location).is_dir():
             # A local copy must never reach for the hub (slow timeouts when offline).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -55,6 +62,14 @@ class SentenceTransformerEmbedder(TextEmbedder):
         dim = self._model.get_embedding_dimension()
         if dim is None:
             raise ModelUnavailableError(f"text model {model_name!r} does not declare its dimension")
+        self._window = _window(model_name, self._model)
+        self.prompts: Prompts = resolve_prompts(
+            model_name, getattr(self._model, "prompts", None), self._model.default_prompt_name
+        )
+        # A chunk and its document prompt must fit the window together.
+        self._prompt_tokens = len(
+            self._model.tokenizer(self.prompts.document, add_special_tokens=False)["input_ids"]
+        )
         identity = ModelIdentity(model_id=model_name, dim=int(dim), backend="torch")
         super().__init__(identity, batch_size)
 
@@ -72,8 +87,9 @@ class SentenceTransformerEmbedder(TextEmbedder):
 
     @property
     def max_tokens(self) -> int:
-        """Word pieces a chunk may hold: the model's window minus [CLS] and [SEP]."""
-        return int(self._model.max_seq_length) - 2
+        """Word pieces a chunk may hold: the model's window minus [CLS], [SEP] and
+        the document prompt."""
+        return self._window - 2 - self._prompt_tokens
 
     def window_prefix(self, text: str) -> str:
         encoding = self.tokenizer(
@@ -93,14 +109,41 @@ class SentenceTransformerEmbedder(TextEmbedder):
     def _embed_batch(self, batch: Sequence[str]) -> np.ndarray:
         return self._encode(batch, len(batch))
 
+    def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
+        if len(queries) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode_query(
+            list(queries),
+            prompt=self.prompts.query,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return self._checked(vectors, len(queries))
+
     def _encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        return self._model.encode(
+        # An explicit prompt ("" for none): sentence-transformers' default prompt
+        # is already resolved into self.prompts.
+        return self._model.encode_document(
             list(texts),
+            prompt=self.prompts.document,
             batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+
+
+def _window(name: str, model: SentenceTransformer) -> int:
+    """Tokens the model reads: its max_seq_length, else its tokenizer's limit."""
+    window = model.max_seq_length or getattr(model.tokenizer, "model_max_length", None)
+    if not window or window > 1_000_000:  # transformers' "no limit" is a huge number
+        raise ModelUnavailableError(
+            f"text model {name!r} declares no max_seq_length; add one to its "
+            "sentence_bert_config.json"
+        )
+    return int(window)
 
 
 def _load_sentence_transformer(name: str, location: str, device: str) -> SentenceTransformer:

@@ -174,7 +174,7 @@ class Evaluator:
     @cached_property
     def _query_vectors(self) -> dict[str, np.ndarray]:
         ids = list(self._queries)
-        vectors = self.app.embedders.query_text().embed([self._queries[q] for q in ids])
+        vectors = self.app.embedders.query_text().embed_queries([self._queries[q] for q in ids])
         return dict(zip(ids, vectors, strict=True))
 
     def _ranking(

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from searchapp.config import Settings
-from searchapp.embed.base import Embedder
+from searchapp.embed.base import Embedder, TextEmbedder
 from searchapp.search.request import Retrieval
 from searchapp.search.retrieval import TextQuery, retrieve
 from searchapp.store import VectorCollection
@@ -73,7 +73,9 @@ def serve_jobs(jobs: Sequence[RetrievalJob], settings: Settings) -> list[Found |
             continue
         started = time.perf_counter()
         try:
-            embedded = dict(zip(texts, jobs[indices[0]].embedder.embed(texts), strict=True))
+            embedded = dict(
+                zip(texts, _encode_queries(jobs[indices[0]].embedder, texts), strict=True)
+            )
         except Exception as exc:
             for i in indices:
                 outcomes[i] = exc
@@ -153,3 +155,10 @@ def _vector(vector: np.ndarray | None) -> np.ndarray:
 
 def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _encode_queries(embedder: Embedder[str], texts: list[str]) -> np.ndarray:
+    """A text model reads queries with its query prompt (E5, BGE); CLIP's text tower has none."""
+    if isinstance(embedder, TextEmbedder):
+        return embedder.embed_queries(texts)
+    return embedder.embed(texts)

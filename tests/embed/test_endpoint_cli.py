@@ -1,0 +1,71 @@
+"""Ingest and search through a remote embedding endpoint, end to end with the CLI:
+the fake server's faults are retried, the collection records the endpoint's model
+and dimension, queries go through the same model, and the key is shown nowhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.embed.fake_endpoint import DIM, KEY, MODEL, FakeServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DOCUMENTS = {
+    "bread.txt": "Feed a sourdough starter with flour and water every day.",
+    "rocks.txt": "Granite is an igneous rock rich in quartz and feldspar.",
+    "coffee.txt": "A pour-over uses fifteen grams of coffee for 250 grams of water.",
+}
+
+
+def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
+    server = FakeServer()
+    server.thread.start()
+    try:
+        docs = tmp_path / "docs"
+        docs.mkdir()
+        for name, text in DOCUMENTS.items():
+            (docs / name).write_text(text)
+        env = {
+            **os.environ,
+            "SEARCHAPP_STATE_DIR": str(tmp_path / "state"),
+            "SEARCHAPP_LITE_SHARED": "false",
+            "SEARCHAPP_TEXT_MODEL": f"endpoint:{MODEL}",
+            "SEARCHAPP_TEXT_ENDPOINT_URL": server.url,
+            "SEARCHAPP_TEXT_ENDPOINT_API_KEY": KEY,
+        }
+
+        def cli(*args: str) -> str:
+            done = subprocess.run(
+                [sys.executable, "-m", "searchapp.cli", *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=400,
+            )
+            output = done.stdout + done.stderr
+            assert done.returncode == 0, output
+            assert KEY not in output
+            return done.stdout
+
+        server.faults += [{"status": 429, "headers": {"Retry-After": "0"}}, {"status": 503}]
+        cli("ingest", str(docs))
+        assert not server.faults  # both faults met, and retried past
+        stats = cli("stats")
+        assert f"endpoint:{MODEL}, {DIM}-d" in stats
+        # The fake model gives the same vector to the same text: a document's own
+        # text as the query finds it first, so queries use the endpoint's model too.
+        for name, text in DOCUMENTS.items():
+            hits = json.loads(cli("search", text, "--retrieval", "dense", "--json"))
+            top = hits[0]
+            assert top["source"].endswith(name), (name, top)
+            assert top["score"] > 0.999
+    finally:
+        server.release.set()
+        server.httpd.shutdown()
+        server.httpd.server_close()
