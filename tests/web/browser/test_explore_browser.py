@@ -9,14 +9,9 @@ from typing import Any
 import pytest
 
 from tests.explore.library import build_library
-from tests.web.browser.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _serving
+from tests.web.browser.serving import ARTIFACTS, BROWSER_MARKS, serving
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
-]
+pytestmark = BROWSER_MARKS
 # Pixels the map drew (anything not transparent).
 PAINTED = """(canvas) => {
     const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
@@ -29,21 +24,8 @@ PAINTED = """(canvas) => {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     library = build_library(tmp_path_factory.mktemp("explore-browser-library"))
-    with _serving(library, tmp_path_factory.mktemp("explore-browser")) as (url, _):
+    with serving(library, tmp_path_factory.mktemp("explore-browser")) as (url, _):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 def _open(browser: Any, server: str, width: int) -> Any:

@@ -16,14 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.browser.test_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    DATA,
-    _serving,
-    screenshot,
-)
+from tests.web.browser.serving import BROWSER_MARKS, DATA, screenshot, serving
 
 WEB_PAGES = sorted((DATA / "docs" / "web").glob("*.html"))
 ARTICLES = ["docs/articles/volcano-types.rst", "docs/articles/sql-indexes.md"]
@@ -32,12 +25,7 @@ IMAGES = ["coffee.png", "clock.png"]
 _BRAND = re.compile(r'class="brand" href="/">([^<]+)<')
 _NAV = re.compile(r'<li><a href="/[^"]*">([^<]+)</a></li>')
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -51,21 +39,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "images").mkdir()
     for name in IMAGES:
         shutil.copy(DATA / "images" / name, root / "images" / name)
-    with _serving(root, tmp_path_factory.mktemp("newcomer-server")) as (url, _):
+    with serving(root, tmp_path_factory.mktemp("newcomer-server")) as (url, _):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
