@@ -1,6 +1,8 @@
 """Search finds documents by meaning: queries that share no content word with their
 target document still put it in the top 3 (sample data, real MiniLM), on Milvus Lite
-and on a real Milvus server."""
+and on a real Milvus server; and the default relevance floor keeps nearly all of
+those targets (tests/search/test_relevance_floor.py checks the other side: absent
+topics find nothing)."""
 
 from __future__ import annotations
 
@@ -31,9 +33,26 @@ def test_there_are_enough_queries() -> None:
     assert len(QUERIES) >= 10
 
 
+def _target(case: dict) -> tuple[Path, str | None]:
+    return (REPO / case["target"]).resolve(), case.get("record_id")
+
+
 @pytest.mark.parametrize("case", QUERIES, ids=[q["query"][:40] for q in QUERIES])
 def test_target_is_in_top_three(sample_app, case) -> None:
-    result = sample_app.search.search_text(case["query"], k=3)
+    # The ranking alone: the floor is a trade-off, measured below.
+    result = sample_app.search.search_text(case["query"], k=3, min_relevance=0)
     found = [(Path(h.source), h.record_id) for h in result.hits]
-    target = ((REPO / case["target"]).resolve(), case.get("record_id"))
-    assert target in found, f"{case['query']!r}: got {found}"
+    assert _target(case) in found, f"{case['query']!r}: got {found}"
+
+
+def test_the_default_floor_keeps_nearly_every_target(sample_app) -> None:
+    # MiniLM's cosine barely separates these hardest paraphrases from absent topics
+    # (docs/evaluation.md, "The relevance floor"): the floor is a rate, like SciFact's
+    # 99.6%, not a promise per query. Today the lowest target rates 0.0048 and the
+    # highest absent topic 0.0041, either side of the 0.005 floor.
+    lost = []
+    for case in QUERIES:
+        result = sample_app.search.search_text(case["query"], k=3)
+        if _target(case) not in [(Path(h.source), h.record_id) for h in result.hits]:
+            lost.append(case["query"])
+    assert len(lost) <= len(QUERIES) // 20, lost

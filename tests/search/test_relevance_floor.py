@@ -1,5 +1,5 @@
 """The relevance floor on the sample corpus: queries about topics it does not cover
-find nothing by default, while its paraphrase queries still find their targets
+find nothing by default, while nearly all of its paraphrase queries still find their targets
 (tests/search/test_paraphrase_queries.py runs those with the same defaults)."""
 
 from __future__ import annotations
