@@ -106,9 +106,23 @@ class TextEmbedder(Embedder[str]):
     def tokenizer(self) -> Tokenizer:
         """The model's tokenizer in the form :func:`searchapp.chunking.chunk_text` takes."""
 
-    @abstractmethod
     def window_prefix(self, text: str) -> str:
         """The start of ``text`` the model reads (all of it when it fits its window)."""
+        offsets = self._token_offsets(text)
+        if len(offsets) <= self.max_tokens:
+            return text
+        return text[: offsets[self.max_tokens - 1][1]]
+
+    def _token_offsets(self, text: str) -> Sequence[tuple[int, int]]:
+        """The character span of each word piece of ``text``, special tokens left out.
+
+        Asks :attr:`tokenizer` (a Hugging Face tokenizer); a backend with a
+        lighter tokenizer at hand (the ONNX ones) overrides this.
+        """
+        encoding = self.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        return encoding["offset_mapping"]  # type: ignore[index]
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
         """Vectors for search queries; :meth:`embed` is for the documents searched.

@@ -176,15 +176,6 @@ class EndpointTextEmbedder(TextEmbedder):
             self._chunk_tokenizer.model_max_length = 1_000_000
         return self._chunk_tokenizer
 
-    def window_prefix(self, text: str) -> str:
-        encoding = self.tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
-        offsets = encoding["offset_mapping"]
-        if len(offsets) <= self.max_tokens:
-            return text
-        return text[: offsets[self.max_tokens - 1][1]]
-
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
         if len(queries) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)

@@ -27,52 +27,51 @@ if TYPE_CHECKING:
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 
 
-class OnnxTextEmbedder(TextEmbedder):
-    """A sentence-transformers model (mean pooling) run by ONNX Runtime."""
+class OnnxMeanPoolingEmbedder(TextEmbedder):
+    """A sentence-transformers model with mean pooling whose token embeddings an ONNX
+    graph computes: the tokenizer, window, prompts, batching and pooling of both ONNX
+    backends (:class:`OnnxTextEmbedder`, and the packaged graphs of
+    :mod:`searchapp.embed.packaged_onnx`). Subclasses load the graph and say where
+    the tokenizer is and what the window is.
+    """
 
     def __init__(
         self,
-        model_name: str,
-        location: Path,
-        onnx_file: Path,
+        identity: ModelIdentity,
         *,
-        backend: str,
-        batch_size: int = 32,
-        threads: int = 0,
+        session: Any,
+        token_output: str,
+        window: int,
+        tokenizer_folder: Path,
+        prompts: Prompts,
+        batch_size: int,
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        self._location = location
-        self._window = _window(location)
-        _check_pooling(model_name, location)
-        self._tokenizer = Tokenizer.from_file(str(location / "tokenizer.json"))
+        self._session = session
+        self._inputs = {i.name for i in session.get_inputs()}
+        self._token_output = token_output
+        self._window = window
+        self._folder = tokenizer_folder
+        tokenizer_file = str(tokenizer_folder / "tokenizer.json")
+        self._tokenizer = Tokenizer.from_file(tokenizer_file)
         # tokenizer.json may carry its own cut and fixed padding; the model reads
         # sentence-transformers' window, padded to the longest text of a batch.
-        self._tokenizer.enable_truncation(max_length=self._window)
+        self._tokenizer.enable_truncation(max_length=window)
         self._tokenizer.enable_padding(pad_id=_pad_id(self._tokenizer), pad_token="[PAD]")
-        self._bare = Tokenizer.from_file(str(location / "tokenizer.json"))
+        self._bare = Tokenizer.from_file(tokenizer_file)
         self._bare.no_truncation()
         self._bare.no_padding()
         # The model's query and document prompts, as the torch backend gives them.
-        self.prompts: Prompts = folder_prompts(model_name, location)
-        self._prompt_tokens = len(
-            self._bare.encode(self.prompts.document, add_special_tokens=False)
-        )
-        options = ort.SessionOptions()
-        if threads > 0:
-            options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(
-                str(onnx_file), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise ModelUnavailableError(f"cannot load {onnx_file}: {exc}") from exc
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        dim = int(self._session.get_outputs()[0].shape[-1])
+        self.prompts = prompts
+        self._prompt_tokens = len(self._bare.encode(prompts.document, add_special_tokens=False))
         self._chunk_tokenizer: PreTrainedTokenizerBase | None = None
-        super().__init__(ModelIdentity(model_id=model_name, dim=dim, backend=backend), batch_size)
+        super().__init__(identity, batch_size)
+
+    @property
+    def window(self) -> int:
+        """Tokens the model reads, [CLS] and [SEP] included."""
+        return self._window
 
     @property
     def max_tokens(self) -> int:
@@ -85,15 +84,13 @@ class OnnxTextEmbedder(TextEmbedder):
         if self._chunk_tokenizer is None:
             from transformers import AutoTokenizer
 
-            self._chunk_tokenizer = AutoTokenizer.from_pretrained(str(self._location))
+            self._chunk_tokenizer = AutoTokenizer.from_pretrained(str(self._folder))
             self._chunk_tokenizer.model_max_length = self._window
         return self._chunk_tokenizer
 
-    def window_prefix(self, text: str) -> str:
-        offsets = self._bare.encode(text, add_special_tokens=False).offsets
-        if len(offsets) <= self.max_tokens:
-            return text
-        return text[: offsets[self.max_tokens - 1][1]]
+    def _token_offsets(self, text: str) -> Sequence[tuple[int, int]]:
+        # The Rust tokenizer: a query process never imports transformers.
+        return self._bare.encode(text, add_special_tokens=False).offsets
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
         if len(queries) == 0:
@@ -124,11 +121,59 @@ class OnnxTextEmbedder(TextEmbedder):
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        (tokens,) = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+        (tokens,) = self._session.run(
+            [self._token_output], {k: v for k, v in feed.items() if k in self._inputs}
+        )
         mask = feed["attention_mask"][..., None].astype(np.float32)
         pooled = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return pooled / np.clip(norms, 1e-12, None)
+
+
+class OnnxTextEmbedder(OnnxMeanPoolingEmbedder):
+    """A sentence-transformers model folder (mean pooling) whose Transformer runs as an
+    ONNX graph exported next to it."""
+
+    def __init__(
+        self,
+        model_name: str,
+        location: Path,
+        onnx_file: Path,
+        *,
+        backend: str,
+        batch_size: int = 32,
+        threads: int = 0,
+    ) -> None:
+        window = _window(location)
+        _check_pooling(model_name, location)
+        prompts = folder_prompts(model_name, location)
+        session = onnx_session(onnx_file, threads)
+        # The graph's one output: the token embeddings, (batch, tokens, dim).
+        output = session.get_outputs()[0]
+        identity = ModelIdentity(model_id=model_name, dim=int(output.shape[-1]), backend=backend)
+        super().__init__(
+            identity,
+            session=session,
+            token_output=output.name,
+            window=window,
+            tokenizer_folder=location,
+            prompts=prompts,
+            batch_size=batch_size,
+        )
+
+
+def onnx_session(onnx_file: Path, threads: int) -> Any:
+    """An ONNX Runtime session on the CPU (``threads`` 0: its own choice), quiet."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads > 0:
+        options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+        raise ModelUnavailableError(f"cannot load {onnx_file}: {exc}") from exc
 
 
 def _window(location: Path) -> int:

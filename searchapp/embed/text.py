@@ -91,15 +91,6 @@ class SentenceTransformerEmbedder(TextEmbedder):
         the document prompt."""
         return self._window - 2 - self._prompt_tokens
 
-    def window_prefix(self, text: str) -> str:
-        encoding = self.tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
-        offsets = encoding["offset_mapping"]
-        if len(offsets) <= self.max_tokens:
-            return text
-        return text[: offsets[self.max_tokens - 1][1]]
-
     def _embed_all(self, items: Sequence[str]) -> np.ndarray:
         # sentence-transformers sorts a call's texts by length before it makes
         # batches (and restores the order after): texts of like length share a

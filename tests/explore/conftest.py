@@ -10,8 +10,8 @@ import pytest
 from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
-from searchapp.ingest import Outcome, ingest, scan
 from tests.explore.library import build_library
+from tests.ingested import ingest_cleanly
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,6 @@ def explore_app(
         search_consistency="Strong",
     )
     app = App(settings, embedders=embedders)
-    summary = ingest(app, scan([library]).files)
-    assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
+    ingest_cleanly(app, [library])
     yield app
     app.close()

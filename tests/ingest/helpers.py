@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from searchapp.app import App
 from searchapp.ingest.manifest import Manifest
 from searchapp.store.collection import VectorCollection
 from searchapp.store.schema import ALL_SPECS
+from tests.environment import searchapp_environment
 
 WORDS = [
     "harbour",
@@ -49,16 +49,7 @@ WORDS = [
 def environment(state_dir: Path, prefix: str, **extra: str) -> dict[str, str]:
     """The environment of a `searchapp` process on ``state_dir``'s store (the tiny
     random CLIP), without the developer's own SEARCHAPP_* variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCHAPP_")}
-    env.update(
-        SEARCHAPP_STATE_DIR=str(state_dir),
-        SEARCHAPP_COLLECTION_PREFIX=prefix,
-        SEARCHAPP_TEST_RANDOM_CLIP="1",
-        HF_HUB_OFFLINE="1",
-        TOKENIZERS_PARALLELISM="false",
-        **extra,
-    )
-    return env
+    return searchapp_environment(state_dir, SEARCHAPP_COLLECTION_PREFIX=prefix, **extra)
 
 
 def start_ingest(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import wave
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -100,35 +100,15 @@ def colour_video(
     size: tuple[int, int] = (160, 120),
 ) -> Path:
     """An H.264 mp4 of flat colours, ``seconds_each`` per colour, optionally with ``audio``."""
-    import av
 
-    with av.open(str(path), "w") as target:
-        video = target.add_stream("libx264", rate=fps)
-        video.width, video.height = size
-        video.pix_fmt = "yuv420p"
-        video.time_base = Fraction(1, fps)
-        # Every stream is added before the first packet is written (the header).
-        source = av.open(str(audio)) if audio is not None else None
-        sound = (
-            target.add_stream("aac", rate=source.streams.audio[0].rate, layout="mono")
-            if source is not None
-            else None
-        )
-        frames_each = round(seconds_each * fps)
-        index = 0
+    def frames() -> Iterator[np.ndarray]:
         for colour in colours:
             picture = np.empty((size[1], size[0], 3), np.uint8)
             picture[:] = colour
-            for _ in range(frames_each):
-                frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-                frame.pts = index
-                index += 1
-                target.mux(video.encode(frame))
-        target.mux(video.encode(None))
-        if source is not None and sound is not None:
-            with source:
-                _encode_audio(source, sound, target)
-    return path
+            for _ in range(round(seconds_each * fps)):
+                yield picture
+
+    return _write_h264(path, frames(), fps=fps, size=size, audio=audio)
 
 
 def scene_video(
@@ -144,30 +124,51 @@ def scene_video(
 
     The stripes move every frame, so the decoder has real work (unlike flat colours).
     """
-    import av
-
     rng = np.random.default_rng(0)
     width, height = size
     stripes = (np.sin(np.arange(width) / 9.0)[None, :, None] * 60).astype(np.int16)
-    with av.open(str(path), "w") as target:
-        video = target.add_stream("libx264", rate=fps, options={"preset": "veryfast"})
-        video.width, video.height = size
-        video.pix_fmt = "yuv420p"
-        video.time_base = Fraction(1, fps)
-        source = av.open(str(audio)) if audio is not None else None
-        sound = (
-            target.add_stream("aac", rate=source.streams.audio[0].rate, layout="mono")
-            if source is not None
-            else None
-        )
+
+    def frames() -> Iterator[np.ndarray]:
         colour = rng.integers(40, 215, 3)
         for index in range(round(seconds * fps)):
             if index and index % round(scene_seconds * fps) == 0:
                 colour = rng.integers(40, 215, 3)
             moved = np.roll(stripes, index * 3, axis=1)
             picture = np.clip(colour[None, None, :] + moved, 0, 255).astype(np.uint8)
-            picture = np.broadcast_to(picture, (height, width, 3))
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format="rgb24")
+            yield np.ascontiguousarray(np.broadcast_to(picture, (height, width, 3)))
+
+    return _write_h264(
+        path, frames(), fps=fps, size=size, audio=audio, options={"preset": "veryfast"}
+    )
+
+
+def _write_h264(
+    path: Path,
+    frames: Iterable[np.ndarray],
+    *,
+    fps: int,
+    size: tuple[int, int],
+    audio: Path | None,
+    options: dict[str, str] | None = None,
+) -> Path:
+    """An H.264 mp4 of ``frames`` (RGB, ``size``) at ``fps``, with ``audio`` re-encoded
+    to AAC when given."""
+    import av
+
+    with av.open(str(path), "w") as target:
+        video = target.add_stream("libx264", rate=fps, options=options or {})
+        video.width, video.height = size
+        video.pix_fmt = "yuv420p"
+        video.time_base = Fraction(1, fps)
+        # Every stream is added before the first packet is written (the header).
+        source = av.open(str(audio)) if audio is not None else None
+        sound = (
+            target.add_stream("aac", rate=source.streams.audio[0].rate, layout="mono")
+            if source is not None
+            else None
+        )
+        for index, picture in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             frame.pts = index
             target.mux(video.encode(frame))
         target.mux(video.encode(None))

@@ -8,7 +8,7 @@ import pytest
 
 from searchapp.app import App
 from searchapp.config import Settings
-from searchapp.ingest import Outcome, ingest, scan
+from tests.ingested import ingest_cleanly
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,7 +17,6 @@ REPO = Path(__file__).resolve().parents[2]
 def sample_app(tmp_path_factory, embedders):
     settings = Settings(state_dir=tmp_path_factory.mktemp("state"), lite_shared=False)
     application = App(settings, embedders=embedders)
-    summary = ingest(application, scan([REPO / "data"]).files)
-    assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
+    ingest_cleanly(application, [REPO / "data"])
     yield application
     application.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from searchapp.app import App
-from searchapp.ingest import Outcome, ingest, scan
+from tests.ingested import ingest_cleanly
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -23,8 +23,7 @@ QUERIES = json.loads((REPO / "tests" / "fixtures" / "paraphrase_queries.json").r
 @pytest.fixture(scope="module")
 def sample_app(module_backend_settings, embedders):
     application = App(module_backend_settings, embedders=embedders)
-    summary = ingest(application, scan([REPO / "data"]).files)
-    assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
+    ingest_cleanly(application, [REPO / "data"])
     yield application
     application.close()
 

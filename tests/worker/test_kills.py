@@ -14,7 +14,6 @@ the worker), so the plan never kills the same batch three times.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from searchapp.ingest import ingest, scan
 from searchapp.store.local import LocalStore
 from searchapp.store.schema import ALL_SPECS
 from searchapp.web import create_app
+from tests.environment import searchapp_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.model]
 
@@ -77,16 +77,7 @@ def api(state: Path, embedders: Embedders) -> Iterator[TestClient]:
 
 
 def worker_env(state: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEARCHAPP_")}
-    env.update(
-        SEARCHAPP_STATE_DIR=str(state),
-        SEARCHAPP_TEST_RANDOM_CLIP="1",
-        SEARCHAPP_WORKER_BATCH_FILES="1",
-        HF_HUB_OFFLINE="1",
-        TOKENIZERS_PARALLELISM="false",
-        **extra,
-    )
-    return env
+    return searchapp_environment(state, SEARCHAPP_WORKER_BATCH_FILES="1", **extra)
 
 
 def start_worker(watched: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:

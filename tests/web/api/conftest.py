@@ -20,8 +20,9 @@ from fastapi.testclient import TestClient
 from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
-from searchapp.ingest import Outcome, ingest, scan
+from searchapp.ingest import Outcome
 from searchapp.web import create_app
+from tests.ingested import ingest_cleanly
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLE_IMAGES = REPO / "data" / "images"
@@ -114,8 +115,7 @@ def api_app(
         search_consistency="Strong",
     )
     app = App(settings, embedders=embedders)
-    summary = ingest(app, scan([corpus.root]).files)
-    assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
+    summary = ingest_cleanly(app, [corpus.root])
     assert summary.count(Outcome.INGESTED) == len(DOCUMENTS) + len(IMAGES)
     yield app
     app.close()

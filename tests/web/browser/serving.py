@@ -3,7 +3,6 @@ served by real `searchapp` processes on a free port."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.environment import searchapp_environment
 from tests.polling import free_port
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,17 +47,8 @@ BROWSER_MARKS = [
 
 
 def _environment(state_dir: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SEARCHAPP_")}
-    env.update(
-        SEARCHAPP_STATE_DIR=str(state_dir),
-        # No CLIP weights exist here: the tiny random test model makes images searchable.
-        SEARCHAPP_TEST_RANDOM_CLIP="1",
-        # Ingest, then serve, each opening the store itself: no background store process.
-        SEARCHAPP_LITE_SHARED="0",
-        HF_HUB_OFFLINE="1",
-        TOKENIZERS_PARALLELISM="false",
-    )
-    return env
+    # Ingest, then serve, each opening the store itself: no background store process.
+    return searchapp_environment(state_dir, SEARCHAPP_LITE_SHARED="0")
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

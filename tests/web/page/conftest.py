@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
-from searchapp.ingest import Outcome, ingest, scan
 from searchapp.ingest.roots import record_roots
 from searchapp.ingest.rows import row_id
 from searchapp.web import create_app
+from tests.ingested import ingest_cleanly
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "data"
@@ -97,9 +97,7 @@ def page_app(corpus_dirs: Corpus, page_settings: Settings, embedders: Embedders)
     application = App(page_settings, embedders=embedders)
     # The link out of the root is followed (SEARCHAPP_FOLLOW_SYMLINKS_OUTSIDE), so the
     # file route's own refusal of it is tested: its second line of defence.
-    found = scan([corpus_dirs.root, corpus_dirs.outside], follow_outside=True)
-    summary = ingest(application, found.files)
-    assert summary.count(Outcome.FAILED) == 0, summary.problems(Outcome.FAILED)
+    ingest_cleanly(application, [corpus_dirs.root, corpus_dirs.outside], follow_outside=True)
     record_roots(page_settings.state_dir, [corpus_dirs.root])
     corpus_dirs.path("docs/lighthouse-log.txt").unlink()
     yield application
