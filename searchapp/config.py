@@ -209,7 +209,8 @@ class Settings(BaseSettings):
         default=6,
         ge=1,
         le=100,
-        description="Attempts of each ingest write (upsert, delete, flush) while Milvus is "
+        description="Attempts of each ingest write (upsert, delete, flush, and the look-up of "
+        "the collections written to) while Milvus is "
         "unreachable, with doubling waits from STORE_RETRY_BACKOFF (6: about 30 s in all); "
         "then ingest stops, recording nothing unfinished as done.",
     )

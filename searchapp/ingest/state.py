@@ -70,9 +70,19 @@ class IngestState:
         self.manifest.close()
 
     def collections(self) -> list[VectorCollection]:
-        """Every space's current collection that exists (deletes need no model)."""
-        found = (self._app.store.existing_collection(spec) for spec in ALL_SPECS)
-        return [handle.with_retries(self._retries) for handle in found if handle is not None]
+        """Every space's current collection that exists (deletes need no model).
+
+        Looked up under the write retries: a round's flush that finds the store
+        restarting waits for it like the writes before it did."""
+
+        def look_up() -> list[VectorCollection]:
+            found = (self._app.store.existing_collection(spec) for spec in ALL_SPECS)
+            return [handle for handle in found if handle is not None]
+
+        return [
+            handle.with_retries(self._retries)
+            for handle in self._retries.call("open collections", look_up)
+        ]
 
     def check_store(self) -> None:
         """Forget a manifest whose store was emptied (dropped collections, a new server):

@@ -1,7 +1,7 @@
 """Retry store calls that failed because Milvus was unreachable, with backoff.
 
 Only calls that are safe to repeat go through here: upserts (same ids, same
-rows), deletes and flushes. Any other error is not retried: it would fail
+rows), deletes, flushes and look-ups. Any other error is not retried: it would fail
 the same way again.
 """
 
