@@ -20,6 +20,7 @@ from searchapp.ingest.manifest import Manifest
 from searchapp.store.collection import VectorCollection
 from searchapp.store.schema import ALL_SPECS
 from tests.environment import searchapp_environment
+from tests.warm_cli import WarmRun
 
 WORDS = [
     "harbour",
@@ -52,8 +53,14 @@ def environment(state_dir: Path, prefix: str, **extra: str) -> dict[str, str]:
     return searchapp_environment(state_dir, SEARCHAPP_COLLECTION_PREFIX=prefix, **extra)
 
 
-def start_ingest(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    """`searchapp ingest ROOT --json` as a process (stdout: the summary, stderr: the log)."""
+def start_ingest(
+    root: Path, env: dict[str, str], *args: str, warm: bool = False
+) -> subprocess.Popen[bytes] | WarmRun:
+    """`searchapp ingest ROOT --json` as a process (stdout: the summary, stderr: the log);
+    ``warm``: forked from a process that has imported torch and open_clip already
+    (tests/warm_cli.py), for tests that start many runs."""
+    if warm:
+        return WarmRun(["ingest", str(root), "--json", *args], env)
     return subprocess.Popen(
         [sys.executable, "-m", "searchapp.cli", "ingest", str(root), "--json", *args],
         env=env,
@@ -62,7 +69,7 @@ def start_ingest(root: Path, env: dict[str, str], *args: str) -> subprocess.Pope
     )
 
 
-def finish(process: subprocess.Popen[bytes]) -> dict:
+def finish(process: subprocess.Popen[bytes] | WarmRun) -> dict:
     """The summary of a run that must succeed. No clock of its own: the test's
     time limit (pytest-timeout) stops a run that hangs, and the run is killed then."""
     try:

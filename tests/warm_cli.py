@@ -1,0 +1,93 @@
+"""`searchapp` commands as processes forked from a warm server, for tests that start
+many of them (the crash test starts 22 ingest runs and kills 20).
+
+A fresh `python -m searchapp.cli ingest` spends most of its start importing torch
+and open_clip (5 s on a quiet machine here, 15-20 s under load) before its first
+write. The standard library's forkserver imports them once (its preload) and
+forks every run from there: each run is still a process of its own, with its own
+environment, killed with a real SIGKILL, reaped by its exit code; only the
+imports are shared, as pages copied on write.
+
+`WarmRun` has the part of `subprocess.Popen`'s interface the tests use.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import IO
+
+# Imported by the forkserver before it forks anything: the slow part of a start.
+PRELOAD = ["searchapp.cli", "open_clip", "torch", "onnxruntime", "pymilvus"]
+
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(PRELOAD)
+
+
+def _run(argv: list[str], env: dict[str, str], out: Connection, err: Connection) -> None:
+    """The child: the given environment and argv, stdout and stderr on the pipes."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.dup2(out.fileno(), 1)
+    os.dup2(err.fileno(), 2)
+    out.close()
+    err.close()
+    from searchapp.cli import main
+
+    sys.argv = ["searchapp", *argv]
+    try:
+        main()
+    except SystemExit as exit_:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # multiprocessing turns SystemExit's code into the exit code
+        raise SystemExit(exit_.code if isinstance(exit_.code, int) else 1) from None
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+class WarmRun:
+    """A forked `searchapp ARGV...`; stdout and stderr are binary pipes."""
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str]) -> None:
+        out_read, out_write = _context.Pipe(duplex=False)
+        err_read, err_write = _context.Pipe(duplex=False)
+        self._process = _context.Process(
+            target=_run, args=(list(argv), dict(env), out_write, err_write), daemon=True
+        )
+        self._process.start()
+        # The child holds its own copies: ours closed, EOF comes when it ends.
+        out_write.close()
+        err_write.close()
+        self.stdout: IO[bytes] = os.fdopen(os.dup(out_read.fileno()), "rb")
+        self.stderr: IO[bytes] = os.fdopen(os.dup(err_read.fileno()), "rb")
+        out_read.close()
+        err_read.close()
+        self.pid = self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.exitcode
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def kill(self) -> None:
+        self._process.kill()
+
+    def communicate(self, timeout: float | None = None) -> tuple[bytes, bytes]:
+        """Both pipes read to their end (one in a thread: neither can fill and
+        block the child), then the exit code reaped."""
+        out: list[bytes] = []
+        reader = threading.Thread(target=lambda: out.append(self.stdout.read()), daemon=True)
+        reader.start()
+        err = self.stderr.read()
+        reader.join(timeout)
+        self._process.join(timeout)
+        self.stdout.close()
+        self.stderr.close()
+        return (out[0] if out else b""), err
