@@ -40,24 +40,35 @@ def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
             "SEARCHAPP_TEXT_ENDPOINT_API_KEY": KEY,
         }
 
-        def cli(*args: str) -> str:
+        def run(*args: str, key: str = KEY) -> subprocess.CompletedProcess[str]:
             done = subprocess.run(
-                [sys.executable, "-m", "searchapp.cli", *args],
-                env=env,
+                [sys.executable, "-m", "searchapp.cli", "-v", *args],  # -v: INFO logs too
+                env={**env, "SEARCHAPP_TEXT_ENDPOINT_API_KEY": key},
                 capture_output=True,
                 text=True,
                 timeout=400,
             )
-            output = done.stdout + done.stderr
-            assert done.returncode == 0, output
-            assert KEY not in output
+            assert key not in done.stdout + done.stderr  # not in output, logs or errors
+            return done
+
+        def cli(*args: str) -> str:
+            done = run(*args)
+            assert done.returncode == 0, done.stdout + done.stderr
             return done.stdout
 
-        server.faults += [{"status": 429, "headers": {"Retry-After": "0"}}, {"status": 503}]
+        server.faults += [
+            {"status": 429, "headers": {"Retry-After": "0"}},
+            {"status": 500, "body": {"error": {"message": "internal error"}}},
+            {"status": 503},
+        ]
         cli("ingest", str(docs))
-        assert not server.faults  # both faults met, and retried past
+        assert not server.faults  # every fault met, and retried past
         stats = cli("stats")
         assert f"endpoint:{MODEL}, {DIM}-d" in stats
+        [text] = [
+            c for c in json.loads(cli("stats", "--json"))["collections"] if c["space"] == "text"
+        ]
+        assert (text["model"], text["dim"], text["rows"]) == (f"endpoint:{MODEL}", DIM, 3)
         # The fake model gives the same vector to the same text: a document's own
         # text as the query finds it first, so queries use the endpoint's model too.
         for name, text in DOCUMENTS.items():
@@ -65,6 +76,18 @@ def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
             top = hits[0]
             assert top["source"].endswith(name), (name, top)
             assert top["score"] > 0.999
+        # doctor and models say where the model is (the URL, never the key).
+        doctor = " ".join(cli("doctor").split())
+        assert f"ok text model endpoint:{MODEL}: remote: {server.url}, {DIM}-d" in doctor
+        assert "ok collection text" in doctor and f"endpoint:{MODEL} ({DIM}-d" in doctor
+        models = {m["model"]: m for m in json.loads(cli("models", "--json"))["models"]}
+        assert models[f"endpoint:{MODEL}"]["detail"].startswith(f"remote: {server.url}, {DIM}-d")
+
+        # A refused key: a one-line error that says so, and does not repeat the key
+        # (the fake server quotes it back, as OpenAI does).
+        refused = run("search", "granite", "--json", key="sk-wrong-0d9e77a1")
+        assert refused.returncode == 1
+        assert "refused" in refused.stderr and "SEARCHAPP_TEXT_ENDPOINT_API_KEY" in refused.stderr
     finally:
         server.release.set()
         server.httpd.shutdown()
