@@ -63,8 +63,6 @@ def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
         ]
         cli("ingest", str(docs))
         assert not server.faults  # every fault met, and retried past
-        stats = cli("stats")
-        assert f"endpoint:{MODEL}, {DIM}-d" in stats
         [text] = [
             c for c in json.loads(cli("stats", "--json"))["collections"] if c["space"] == "text"
         ]
@@ -76,12 +74,11 @@ def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
             top = hits[0]
             assert top["source"].endswith(name), (name, top)
             assert top["score"] > 0.999
-        # doctor and models say where the model is (the URL, never the key).
+        # doctor says where the model is (the URL, never the key); `searchapp models`,
+        # which shares doctor's check, is tested in tests/test_model_catalog.py.
         doctor = " ".join(cli("doctor").split())
         assert f"ok text model endpoint:{MODEL}: remote: {server.url}, {DIM}-d" in doctor
         assert "ok collection text" in doctor and f"endpoint:{MODEL} ({DIM}-d" in doctor
-        models = {m["model"]: m for m in json.loads(cli("models", "--json"))["models"]}
-        assert models[f"endpoint:{MODEL}"]["detail"].startswith(f"remote: {server.url}, {DIM}-d")
 
         # A refused key: a one-line error that says so, and does not repeat the key
         # (the fake server quotes it back, as OpenAI does).
