@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from searchapp.config import DEFAULT_TEXT_MODEL
 from tests.embed.fake_endpoint import DIM, KEY, MODEL, FakeServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -40,10 +41,10 @@ def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
             "SEARCHAPP_TEXT_ENDPOINT_API_KEY": KEY,
         }
 
-        def run(*args: str, key: str = KEY) -> subprocess.CompletedProcess[str]:
+        def run(*args: str, key: str = KEY, **more: str) -> subprocess.CompletedProcess[str]:
             done = subprocess.run(
                 [sys.executable, "-m", "searchapp.cli", "-v", *args],  # -v: INFO logs too
-                env={**env, "SEARCHAPP_TEXT_ENDPOINT_API_KEY": key},
+                env={**env, "SEARCHAPP_TEXT_ENDPOINT_API_KEY": key, **more},
                 capture_output=True,
                 text=True,
                 timeout=400,
@@ -85,6 +86,14 @@ def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
         refused = run("search", "granite", "--json", key="sk-wrong-0d9e77a1")
         assert refused.returncode == 1
         assert "refused" in refused.stderr and "SEARCHAPP_TEXT_ENDPOINT_API_KEY" in refused.stderr
+
+        # Another model is refused for the endpoint's collection, with the setting to use.
+        (docs / "new.txt").write_text("Basalt is a volcanic rock.")
+        other = run("ingest", str(docs), SEARCHAPP_TEXT_MODEL=DEFAULT_TEXT_MODEL)
+        said = " ".join(other.stderr.split())
+        assert other.returncode == 1, other.stdout + other.stderr
+        assert f"holds vectors from endpoint:{MODEL} ({DIM}-d" in said
+        assert f"set SEARCHAPP_TEXT_MODEL=endpoint:{MODEL}" in said
     finally:
         server.release.set()
         server.httpd.shutdown()
