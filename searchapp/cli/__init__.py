@@ -12,6 +12,7 @@ from searchapp.cli.doctor import doctor_command
 from searchapp.cli.eval import eval_command
 from searchapp.cli.explore import explore_app
 from searchapp.cli.ingest import ingest_command
+from searchapp.cli.models import models_command
 from searchapp.cli.output import command_errors, out, quiet_third_party_logs
 from searchapp.cli.reindex import reindex_command
 from searchapp.cli.search import search_command
@@ -35,6 +36,7 @@ app.command("stats")(stats_command)
 app.command("eval")(eval_command)
 app.command("reindex")(reindex_command)
 app.command("doctor")(doctor_command)
+app.command("models")(models_command)
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
 

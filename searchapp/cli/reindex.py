@@ -27,8 +27,10 @@ def reindex_command(
     text_model: Annotated[
         str | None,
         typer.Option(
-            help="Re-embed the text space with this sentence-transformers model (hub id or "
-            "local folder). Default: the model the index already uses."
+            help="Re-embed the text space with this text model: any SEARCHAPP_TEXT_MODEL "
+            "value (a sentence-transformers hub id or local folder, "
+            "sentence-transformers/paraphrase-MiniLM-L3-v2, endpoint:<model>; `searchapp "
+            "models` lists those usable here). Default: the model the index already uses."
         ),
     ] = None,
     clip_model: Annotated[

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 
+from searchapp.embed.prompts import Prompts
+
 if TYPE_CHECKING:
     from searchapp.chunking import Tokenizer
 
@@ -95,6 +97,8 @@ class TextEmbedder(Embedder[str]):
     """A text model: its vectors, its window, and a tokenizer for chunking."""
 
     modality = "text"
+    #: What the model is told before queries and documents; each model sets its own.
+    prompts: Prompts = Prompts()
 
     @property
     @abstractmethod

