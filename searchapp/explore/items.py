@@ -4,7 +4,10 @@ An item is what a user sees as one thing: an image in the CLIP image space; a
 document (a file, or one record of a .jsonl/.csv/.json file) in the text space,
 whose chunks are rolled up into their normalised mean vector. Rows are read
 with a query iterator a page at a time, so memory holds the items, never a
-second copy of the rows.
+second copy of the rows. Items come out sorted by source and record, each
+document's words from its first chunks: the order Milvus returns rows in
+(which follows the order concurrent ingest stages wrote them) changes nothing,
+so the same library always gets the same clusters.
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ class _Builder:
         self.first_chunk: list[int] = []
         self.items = SpaceItems(space, [], [], [], [], [], [], np.zeros((0, 0), np.float32))
         self.sums: list[np.ndarray] = []
+        # Per document, the texts of its lowest-numbered chunks that fill _WORDS_PER_ITEM.
+        self.chunk_texts: list[list[tuple[int, str]]] = []
 
     def add(self, row: dict[str, Any]) -> None:
         items = self.items
@@ -110,23 +115,56 @@ class _Builder:
             items.texts.append(_image_words(row) if self.space == "image" else "")
             self.first_chunk.append(chunk)
             self.sums.append(vector.copy())
+            self.chunk_texts.append([])
         else:
             self.sums[index] += vector
             if chunk < self.first_chunk[index]:  # the document's id is its first chunk's
                 self.first_chunk[index] = chunk
                 items.ids[index] = row["id"]
-        if self.space != "image" and len(items.texts[index]) < _WORDS_PER_ITEM:
-            items.texts[index] += " " + (row.get("text") or "")[:_WORDS_PER_ITEM]
+        if self.space != "image":
+            self._keep_text(index, chunk, (row.get("text") or "")[:_WORDS_PER_ITEM])
         items.row_item[row["id"]] = index
+
+    def _keep_text(self, index: int, chunk: int, text: str) -> None:
+        kept = self.chunk_texts[index]
+        kept.append((chunk, text))
+        kept.sort(key=lambda pair: pair[0])
+        # Drop the last chunk while the ones before it fill the budget on their own.
+        while len(kept) > 1 and sum(len(t) for _, t in kept[:-1]) >= _WORDS_PER_ITEM:
+            kept.pop()
 
     def build(self) -> SpaceItems:
         items = self.items
+        if self.space != "image":
+            items.texts = [" ".join(t for _, t in kept) for kept in self.chunk_texts]
         if self.sums:
             vectors = np.vstack(self.sums)
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             items.vectors = vectors / np.maximum(norms, 1e-12)
-        self.sums = []
-        return items
+        self.sums, self.chunk_texts = [], []
+        return _sorted(items)
+
+
+def _sorted(items: SpaceItems) -> SpaceItems:
+    """``items`` in (source, record id) order."""
+    order = sorted(range(len(items)), key=lambda i: (items.sources[i], items.record_ids[i]))
+    position = {old: new for new, old in enumerate(order)}
+
+    def pick(values: list) -> list:
+        return [values[i] for i in order]
+
+    return SpaceItems(
+        items.space,
+        pick(items.ids),
+        pick(items.titles),
+        pick(items.sources),
+        pick(items.record_ids),
+        pick(items.sha256),
+        pick(items.texts),
+        items.vectors[order] if len(order) else items.vectors,
+        {row: position[index] for row, index in items.row_item.items()},
+        items.rows,
+    )
 
 
 _NAME_SPLIT = re.compile(r"[-_.\s]+")
