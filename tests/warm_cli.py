@@ -28,14 +28,16 @@ _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)
 
 
-def _run(argv: list[str], env: dict[str, str], out: Connection, err: Connection) -> None:
-    """The child: the given environment and argv, stdout and stderr on the pipes."""
+def _run(argv: list[str], env: dict[str, str], out: Connection, err: Connection | None) -> None:
+    """The child: the given environment and argv, stdout and stderr on the pipes
+    (stderr on stdout's when ``err`` is None)."""
     os.environ.clear()
     os.environ.update(env)
     os.dup2(out.fileno(), 1)
-    os.dup2(err.fileno(), 2)
+    os.dup2((err or out).fileno(), 2)
     out.close()
-    err.close()
+    if err is not None:
+        err.close()
     from searchapp.cli import main
 
     sys.argv = ["searchapp", *argv]
@@ -51,23 +53,32 @@ def _run(argv: list[str], env: dict[str, str], out: Connection, err: Connection)
 
 
 class WarmRun:
-    """A forked `searchapp ARGV...`; stdout and stderr are binary pipes."""
+    """A forked `searchapp ARGV...`; stdout and stderr are binary pipes, or one pipe
+    (``stderr`` None) with ``stderr_to_stdout``, as Popen's ``stderr=STDOUT``."""
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, argv: Sequence[str], env: dict[str, str], *, stderr_to_stdout: bool = False
+    ) -> None:
         out_read, out_write = _context.Pipe(duplex=False)
-        err_read, err_write = _context.Pipe(duplex=False)
+        err_read, err_write = (None, None) if stderr_to_stdout else _context.Pipe(duplex=False)
         self._process = _context.Process(
             target=_run, args=(list(argv), dict(env), out_write, err_write), daemon=True
         )
         self._process.start()
         # The child holds its own copies: ours closed, EOF comes when it ends.
-        out_write.close()
-        err_write.close()
-        self.stdout: IO[bytes] = os.fdopen(os.dup(out_read.fileno()), "rb")
-        self.stderr: IO[bytes] = os.fdopen(os.dup(err_read.fileno()), "rb")
-        out_read.close()
-        err_read.close()
+        self.stdout: IO[bytes] = self._reader(out_read, out_write)
+        self.stderr: IO[bytes] | None = (
+            None if err_read is None else self._reader(err_read, err_write)
+        )
         self.pid = self._process.pid
+
+    @staticmethod
+    def _reader(read: Connection, write: Connection | None) -> IO[bytes]:
+        if write is not None:
+            write.close()
+        stream = os.fdopen(os.dup(read.fileno()), "rb")
+        read.close()
+        return stream
 
     @property
     def returncode(self) -> int | None:
@@ -79,15 +90,16 @@ class WarmRun:
     def kill(self) -> None:
         self._process.kill()
 
-    def communicate(self, timeout: float | None = None) -> tuple[bytes, bytes]:
-        """Both pipes read to their end (one in a thread: neither can fill and
+    def communicate(self, timeout: float | None = None) -> tuple[bytes, bytes | None]:
+        """The pipes read to their end (stdout in a thread: neither can fill and
         block the child), then the exit code reaped."""
         out: list[bytes] = []
         reader = threading.Thread(target=lambda: out.append(self.stdout.read()), daemon=True)
         reader.start()
-        err = self.stderr.read()
+        err = self.stderr.read() if self.stderr is not None else None
         reader.join(timeout)
         self._process.join(timeout)
         self.stdout.close()
-        self.stderr.close()
+        if self.stderr is not None:
+            self.stderr.close()
         return (out[0] if out else b""), err

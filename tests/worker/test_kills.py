@@ -14,9 +14,6 @@ the worker), so the plan never kills the same batch three times.
 from __future__ import annotations
 
 import logging
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +29,7 @@ from searchapp.store.local import LocalStore
 from searchapp.store.schema import ALL_SPECS
 from searchapp.web import create_app
 from tests.environment import searchapp_environment
+from tests.warm_cli import WarmRun
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.model]
 
@@ -80,13 +78,10 @@ def worker_env(state: Path, **extra: str) -> dict[str, str]:
     return searchapp_environment(state, SEARCHAPP_WORKER_BATCH_FILES="1", **extra)
 
 
-def start_worker(watched: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "searchapp.cli", "worker", str(watched), "--once"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+def start_worker(watched: Path, env: dict[str, str]) -> WarmRun:
+    """`searchapp worker WATCHED --once`, forked warm (tests/warm_cli.py): eleven
+    starts would each import torch and open_clip again."""
+    return WarmRun(["worker", str(watched), "--once"], env, stderr_to_stdout=True)
 
 
 def kill_at(watched: Path, state: Path, phase: str, occurrence: int) -> str:
@@ -100,7 +95,7 @@ def kill_at(watched: Path, state: Path, phase: str, occurrence: int) -> str:
             line = raw.decode(errors="replace").rstrip()
             seen.append(line)
             if point in line:
-                process.send_signal(signal.SIGKILL)
+                process.kill()  # SIGKILL
                 return line
         raise AssertionError(
             f"the worker ended without reaching {phase} #{occurrence}:\n" + "\n".join(seen[-30:])
