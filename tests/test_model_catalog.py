@@ -18,7 +18,7 @@ from searchapp.config import DEFAULT_TEXT_MODEL, Settings, get_settings
 from searchapp.embed import Embedders
 from searchapp.embed.packaged_onnx import PACKAGED_MODELS, PARAPHRASE_MINILM_L3
 from searchapp.model_catalog import available_models
-from tests.embed.fake_endpoint import DIM, KEY, MODEL, FakeServer
+from tests.embed.fake_endpoint import DIM, KEY, MODEL, FakeServer, running
 
 runner = CliRunner()
 L3 = PARAPHRASE_MINILM_L3.model_id
@@ -26,12 +26,8 @@ L3 = PARAPHRASE_MINILM_L3.model_id
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeServer]:
-    fake = FakeServer()
-    fake.thread.start()
-    yield fake
-    fake.release.set()
-    fake.httpd.shutdown()
-    fake.httpd.server_close()
+    with running() as fake:
+        yield fake
 
 
 @pytest.fixture

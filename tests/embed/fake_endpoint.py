@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -85,3 +87,16 @@ class FakeServer:
         with self.lock:
             self.faults.clear()
             self.requests.clear()
+
+
+@contextmanager
+def running() -> Iterator[FakeServer]:
+    """A started FakeServer, shut down (any hang released) on the way out."""
+    server = FakeServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.httpd.shutdown()
+        server.httpd.server_close()

@@ -17,17 +17,13 @@ from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.embed.endpoint import ApiKey, EndpointConfig, EndpointTextEmbedder
 from searchapp.errors import ConfigError, ModelUnavailableError
-from tests.embed.fake_endpoint import DIM, KEY, MODEL, FakeServer, vector
+from tests.embed.fake_endpoint import DIM, KEY, MODEL, FakeServer, running, vector
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeServer]:
-    fake = FakeServer()
-    fake.thread.start()
-    yield fake
-    fake.release.set()
-    fake.httpd.shutdown()
-    fake.httpd.server_close()
+    with running() as fake:
+        yield fake
 
 
 @pytest.fixture

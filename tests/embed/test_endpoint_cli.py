@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from searchapp.config import DEFAULT_TEXT_MODEL
-from tests.embed.fake_endpoint import DIM, KEY, MODEL, FakeServer
+from tests.embed.fake_endpoint import DIM, KEY, MODEL, running
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,9 +25,7 @@ DOCUMENTS = {
 
 
 def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
-    server = FakeServer()
-    server.thread.start()
-    try:
+    with running() as server:
         docs = tmp_path / "docs"
         docs.mkdir()
         for name, text in DOCUMENTS.items():
@@ -94,7 +92,3 @@ def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
         assert other.returncode == 1, other.stdout + other.stderr
         assert f"holds vectors from endpoint:{MODEL} ({DIM}-d" in said
         assert f"set SEARCHAPP_TEXT_MODEL=endpoint:{MODEL}" in said
-    finally:
-        server.release.set()
-        server.httpd.shutdown()
-        server.httpd.server_close()
