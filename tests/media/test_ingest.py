@@ -13,6 +13,7 @@ import pytest
 
 from searchapp.app import App
 from searchapp.config import Settings
+from searchapp.errors import ModelUnavailableError
 from searchapp.ingest import IngestSummary, Outcome, ingest, scan
 from searchapp.ingest.media import FRAME_FORMAT
 from searchapp.search import Mode, SearchRequest
@@ -23,11 +24,28 @@ from tests.media.conftest import PAUSE, SCENE_SECONDS, SENTENCES
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
 
+class AudioCounter:
+    """A progress hook that also counts audio seconds (the engine's AudioProgress)."""
+
+    def __init__(self) -> None:
+        self.audio_seconds = 0.0
+
+    def advance(self, nbytes: float, chunks: int) -> None:
+        pass
+
+    def file_done(self, result) -> None:
+        pass
+
+    def audio_done(self, seconds: float) -> None:
+        self.audio_seconds += seconds
+
+
 @dataclass(frozen=True)
 class Ingested:
     app: App
     folder: Path
     summary: IngestSummary
+    progress: AudioCounter
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +63,10 @@ def ingested(media, embedders, tmp_path_factory: pytest.TempPathFactory):
         keyframe_min_gap_seconds=1.0,
     )
     app = App(settings, embedders=embedders)
+    progress = AudioCounter()
     try:
-        yield Ingested(app, folder, ingest(app, scan([folder]), roots=[folder]))
+        summary = ingest(app, scan([folder]), roots=[folder], progress=progress)
+        yield Ingested(app, folder, summary, progress)
     finally:
         app.close()
 
@@ -67,6 +87,12 @@ def test_media_go_in_and_the_rest_of_the_batch_too(ingested) -> None:
     assert result(summary, "scenes.mp4").outcome is Outcome.INGESTED
     assert result(summary, "notes.txt").outcome is Outcome.INGESTED
     assert result(summary, "speech.mp3").chunks >= 2
+
+
+def test_progress_counts_the_audio_seconds_transcribed(ingested, media) -> None:
+    video_sound = media.sentence_starts[1] - PAUSE  # the first sentence
+    expected = media.speech_seconds + video_sound + 3.0  # the mp3, the video, the silence
+    assert ingested.progress.audio_seconds == pytest.approx(expected, abs=0.5)
 
 
 def test_corrupt_and_silent_files_are_reported_with_their_reasons(ingested) -> None:
@@ -140,3 +166,27 @@ def test_a_rerun_skips_unchanged_recordings(ingested) -> None:
     for name in ("speech.mp3", "scenes.mp4", "notes.txt"):
         assert result(again, name).outcome is Outcome.UNCHANGED, name
     assert again.embedded["text"] == 0 and again.embedded["clip_image"] == 0
+
+
+def test_without_a_speech_model_audio_is_skipped_and_the_rest_goes_in(
+    media, embedders, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable():
+        raise ModelUnavailableError("no speech model: install searchapp[media]")
+
+    monkeypatch.setattr(embedders, "speech", unavailable)
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for source in (media.mp3, media.picture_only):
+        shutil.copy(source, folder / source.name)
+    (folder / "notes.txt").write_text("Shopping list: apples, flour and candles.\n")
+    settings = Settings(state_dir=tmp_path / "state", lite_shared=False)
+    with App(settings, embedders=embedders) as app:
+        summary = ingest(app, scan([folder]), roots=[folder])
+    skipped = result(summary, "speech.mp3")
+    assert skipped.outcome is Outcome.SKIPPED
+    assert skipped.reason == "not transcribed: no speech model (see the note above)"
+    assert any("install searchapp[media]" in notice for notice in summary.notices)
+    # A video without sound needs no speech model; documents none either.
+    assert result(summary, "mute.mp4").outcome is Outcome.INGESTED
+    assert result(summary, "notes.txt").outcome is Outcome.INGESTED
