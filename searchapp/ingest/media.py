@@ -28,14 +28,12 @@ from searchapp.ingest.reuse import input_key
 from searchapp.ingest.rows import row_id, source_fields
 from searchapp.ingest.summary import AudioProgress, Progress
 from searchapp.ingest.text import TextPreparer
+from searchapp.media.formats import KEY_FRAME_FORMAT
 from searchapp.media.transcript import TranscriptTimes, transcript_text
 
 if TYPE_CHECKING:
     from searchapp.embed.clip import Clip
     from searchapp.media import KeyFrame, MediaFile, MediaReader, SpeechModel
-
-#: ``format`` of a key frame's row in the image space.
-FRAME_FORMAT = "VIDEO_FRAME"
 
 
 @dataclass(frozen=True)
@@ -180,7 +178,7 @@ def _frame_row(
         **shared,
         "width": frame.image.width,
         "height": frame.image.height,
-        "format": FRAME_FORMAT,
+        "format": KEY_FRAME_FORMAT,
         "caption": "",
         "metadata": {"start": start, "end": round(max(end or start, start), 3)},
     }

@@ -11,7 +11,13 @@ from searchapp.media.audio import (
     check_duration,
     probe,
 )
-from searchapp.media.formats import AUDIO_TYPES, VIDEO_TYPES, is_media_file, media_type
+from searchapp.media.formats import (
+    AUDIO_TYPES,
+    KEY_FRAME_FORMAT,
+    VIDEO_TYPES,
+    is_media_file,
+    media_type,
+)
 from searchapp.media.keyframes import KeyFrame, iter_key_frames, key_frames
 from searchapp.media.reader import ChunkBudget, MediaFile, MediaReader
 from searchapp.media.speech import Segment, SpeechModel, SpeechSource, Transcript
@@ -24,6 +30,7 @@ from searchapp.media.transcript import (
 
 __all__ = [
     "AUDIO_TYPES",
+    "KEY_FRAME_FORMAT",
     "SAMPLE_RATE",
     "VIDEO_TYPES",
     "AudioWindow",

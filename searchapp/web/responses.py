@@ -159,7 +159,7 @@ class Item(BaseModel):
     """What the store holds about an ingested item, and whether its file can be served."""
 
     id: str
-    kind: str  # "image" or "document"
+    kind: str  # "image", "key frame" (of a video) or "document"
     source: str
     title: str
     media_type: str

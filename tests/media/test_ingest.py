@@ -15,7 +15,7 @@ from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.errors import ModelUnavailableError
 from searchapp.ingest import IngestSummary, Outcome, ingest, scan
-from searchapp.ingest.media import FRAME_FORMAT
+from searchapp.media.formats import KEY_FRAME_FORMAT
 from searchapp.search import Mode, SearchRequest
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC
 from searchapp.store.filters import equals
@@ -140,7 +140,7 @@ def test_video_key_frames_land_in_the_image_space_with_their_times(ingested) -> 
         equals("source", str(video)), ["format", "media_type", "metadata"]
     )
     frames.sort(key=lambda row: row["metadata"]["start"])
-    assert [row["format"] for row in frames] == [FRAME_FORMAT] * 3
+    assert [row["format"] for row in frames] == [KEY_FRAME_FORMAT] * 3
     assert {row["media_type"] for row in frames} == {"video/mp4"}
     starts = [row["metadata"]["start"] for row in frames]
     ends = [row["metadata"]["end"] for row in frames]
