@@ -15,9 +15,11 @@ from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.errors import ModelUnavailableError
 from searchapp.ingest import IngestSummary, Outcome, ingest, scan
+from searchapp.ingest.manifest import Manifest
 from searchapp.media.formats import KEY_FRAME_FORMAT
 from searchapp.search import Mode, SearchRequest
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC
+from searchapp.store.collection import VectorCollection
 from searchapp.store.filters import equals
 from tests.media.conftest import PAUSE, SCENE_SECONDS, SENTENCES
 
@@ -190,3 +192,36 @@ def test_without_a_speech_model_audio_is_skipped_and_the_rest_goes_in(
     # A video without sound needs no speech model; documents none either.
     assert result(summary, "mute.mp4").outcome is Outcome.INGESTED
     assert result(summary, "notes.txt").outcome is Outcome.INGESTED
+
+
+def test_a_recording_whose_write_failed_is_not_done_and_goes_in_next_time(
+    media, embedders, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The video without sound: key frames only, nothing to transcribe (cheap).
+    folder = tmp_path / "library"
+    folder.mkdir()
+    video = Path(shutil.copy(media.picture_only, folder / media.picture_only.name))
+    settings = Settings(
+        state_dir=tmp_path / "state", lite_shared=False, keyframe_min_gap_seconds=0.5
+    )
+    real_upsert = VectorCollection.upsert
+
+    def failing(self: VectorCollection, rows) -> None:
+        raise RuntimeError("the store went away")
+
+    with App(settings, embedders=embedders) as app:
+        monkeypatch.setattr(VectorCollection, "upsert", failing)
+        with pytest.raises(RuntimeError, match="the store went away"):
+            ingest(app, scan([folder]), roots=[folder])
+        manifest = Manifest.open(settings)
+        try:  # marked pending before the write, never done
+            assert not manifest.entries([str(video)])[str(video)].done
+        finally:
+            manifest.close()
+        monkeypatch.setattr(VectorCollection, "upsert", real_upsert)
+        again = ingest(app, scan([folder]), roots=[folder])
+        assert result(again, video.name).outcome is Outcome.INGESTED
+        frames = app.store.existing_collection(CLIP_IMAGE_SPEC).query(
+            equals("source", str(video)), ["id"]
+        )
+        assert len(frames) == 2
