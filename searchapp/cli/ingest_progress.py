@@ -24,7 +24,7 @@ _MAX_LISTED = 10
 
 class IngestBar:
     """Draws the run in bytes (rate and ETA: the honest measure of work), with file
-    and chunk counts in the description."""
+    and chunk counts in the description, and the minutes of audio transcribed."""
 
     def __init__(self, progress: Progress, total_bytes: int, total_files: int) -> None:
         self._progress = progress
@@ -32,6 +32,7 @@ class IngestBar:
         self._total_files = total_files
         self._files = 0
         self._chunks = 0
+        self._audio_seconds = 0.0
         self._describe()
 
     def advance(self, nbytes: float, chunks: int) -> None:
@@ -43,10 +44,17 @@ class IngestBar:
         self._files += 1
         self._describe()
 
+    def audio_done(self, seconds: float) -> None:
+        """Audio transcribed (the engine's AudioProgress; from a reader thread, one
+        recording at a time: rich's updates take a lock)."""
+        self._audio_seconds += seconds
+        self._describe()
+
     def _describe(self) -> None:
         self._progress.update(
             self._task,
-            description=f"files {self._files}/{self._total_files}, {self._chunks} chunks",
+            description=f"files {self._files}/{self._total_files}, {self._chunks} chunks"
+            + (f", audio {self._audio_seconds / 60:.1f} min" if self._audio_seconds else ""),
         )
 
 

@@ -29,7 +29,8 @@ def stats_command(
         return
     for info in infos:
         index = info.index
-        out.print(f"{info.name} -> {info.physical_name}: {info.rows} rows", markup=False)
+        media = f" ({info.media_rows} of audio and video)" if info.media_rows else ""
+        out.print(f"{info.name} -> {info.physical_name}: {info.rows} rows{media}", markup=False)
         out.print(
             f"  model {info.model}, {info.dim}-d, {info.metric}"
             + (", normalised" if info.normalized else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from searchapp.config import Settings, TextBackend
 from searchapp.embed.base import ModelIdentity, TextEmbedder
@@ -12,6 +13,9 @@ from searchapp.embed.endpoint import EndpointConfig, EndpointTextEmbedder, endpo
 from searchapp.embed.packaged_onnx import packaged_text_model
 from searchapp.embed.text import SentenceTransformerEmbedder, resolve_text_model
 from searchapp.errors import ModelUnavailableError
+
+if TYPE_CHECKING:
+    from searchapp.media.speech import SpeechModel
 
 
 class Embedders:
@@ -35,6 +39,9 @@ class Embedders:
         # builds with or that collections built by a re-index record.
         self._clips: dict[str, Clip] = {}
         self._clip_failures: dict[str, str] = {}
+        self._speech_lock = threading.Lock()
+        self._speech: SpeechModel | None = None
+        self._speech_failure: str | None = None
 
     def text(self) -> TextEmbedder:
         """The configured text model (``SEARCHAPP_TEXT_MODEL``), as ingest runs it."""
@@ -105,6 +112,23 @@ class Embedders:
         process after providing the weights.
         """
         return self.clip_model(self.configured_clip_source())
+
+    def speech(self) -> SpeechModel:
+        """The configured speech model (SEARCHAPP_SPEECH_MODEL, Whisper for audio and
+        the sound of videos), loaded once; ModelUnavailableError says why not, and a
+        failure is remembered like CLIP's."""
+        from searchapp.media.speech import SpeechModel
+
+        with self._speech_lock:
+            if self._speech_failure is not None:
+                raise ModelUnavailableError(self._speech_failure)
+            if self._speech is None:
+                try:
+                    self._speech = SpeechModel.from_settings(self._settings)
+                except ModelUnavailableError as exc:
+                    self._speech_failure = str(exc)
+                    raise
+            return self._speech
 
     def clip_problem(self) -> str | None:
         """Why the configured CLIP model cannot be used, if a load already failed;

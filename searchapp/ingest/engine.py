@@ -25,7 +25,8 @@ from searchapp.extract.images import ImageLoader
 from searchapp.faults import FaultPoints
 from searchapp.ingest.discover import FoundFile
 from searchapp.ingest.embedder import Batch, KeyedEmbedFn, PendingFile, SpaceEmbedder
-from searchapp.ingest.kinds import ImageFile
+from searchapp.ingest.kinds import ImageFile, MediaItem
+from searchapp.ingest.media import MediaModels
 from searchapp.ingest.reader import FilePreparer, Reader, ReadFile
 from searchapp.ingest.stages import read_ahead
 from searchapp.ingest.state import RoundOutcome
@@ -85,10 +86,12 @@ class IngestEngine:
         force: bool = False,
         progress: Progress | None = None,
         faults: FaultPoints | None = None,
+        media: MediaModels | None = None,
     ) -> IngestEngine:
         """The engine that writes ``targets`` with the settings' chunking and batches;
         ``embed`` is each targeted space's (reusing) embedder, ``options`` the extract
-        options of each document (recipe.py)."""
+        options of each document (recipe.py); ``media`` the speech model for audio and
+        video (None: the run has none)."""
         text, clip_text, clip_image = targets.text, targets.clip_text, targets.clip_image
         documents: dict[str, TextPreparer] = {}
         captions: dict[str, TextPreparer] = {}
@@ -115,11 +118,17 @@ class IngestEngine:
             captions["clip_text"] = TextPreparer(
                 clip_text.model.text, chunk_tokens=window, chunk_overlap=0
             )
+        pictures = clip_image.model if clip_image is not None else None
         reader = Reader(
             documents=FilePreparer(documents, options) if documents else None,
             captions=FilePreparer(captions, lambda path: ExtractOptions()),  # no extraction
-            pictures=clip_image.model if clip_image is not None else None,
+            pictures=pictures,
             loader=ImageLoader(settings.image_max_pixels),
+            media=(
+                media.preparer(settings, documents, pictures, progress)
+                if media is not None and (documents or pictures is not None)
+                else None
+            ),
             jpeg_scaling=settings.image_jpeg_scaling,
             force=force,
             read_timeout=settings.extract_timeout_seconds,
@@ -150,7 +159,14 @@ class IngestEngine:
         """Whether documents go to any space (a CLIP-only re-index without windows: no)."""
         return self._reader.writes_documents
 
-    def run(self, items: Sequence[FoundFile | ImageFile], versions: Versions) -> RoundOutcome:
+    @property
+    def writes_media(self) -> bool:
+        """Whether audio and video go to any space."""
+        return self._reader.writes_media
+
+    def run(
+        self, items: Sequence[FoundFile | ImageFile | MediaItem], versions: Versions
+    ) -> RoundOutcome:
         """Read, embed and write ``items``; what became of each, once written."""
         outcome = RoundOutcome()
         images = any(isinstance(item, ImageFile) for item in items)

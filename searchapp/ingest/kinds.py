@@ -1,4 +1,5 @@
-"""Sort the files of a run: documents, images, and the caption sidecars of images."""
+"""Sort the files of a run: documents, images (and their caption sidecars), and
+audio and video recordings."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from searchapp.extract.captions import folder_names, sidecar_for
 from searchapp.extract.images import is_image_file
 from searchapp.ingest.discover import FoundFile
+from searchapp.media.formats import VIDEO_TYPES, is_media_file
 
 
 @dataclass(frozen=True)
@@ -19,16 +21,34 @@ class ImageFile:
     sidecar: Path | None = None
 
 
+@dataclass(frozen=True)
+class MediaItem:
+    """An audio or video file to ingest (searchapp.media reads it)."""
+
+    found: FoundFile
+
+    @property
+    def may_have_pictures(self) -> bool:
+        """By its name: whether key frames may come of it (the container decides)."""
+        return self.found.path.suffix.lower() in VIDEO_TYPES
+
+
 @dataclass
 class SortedFiles:
     documents: list[FoundFile] = field(default_factory=list)  # everything for the text path
     images: list[ImageFile] = field(default_factory=list)
     sidecars: list[FoundFile] = field(default_factory=list)  # read with their image, not alone
+    media: list[MediaItem] = field(default_factory=list)  # audio and video
 
     @property
     def paths(self) -> set[Path]:
-        """Every file's path (documents, images and sidecars)."""
-        found = self.documents + [image.found for image in self.images] + self.sidecars
+        """Every file's path (documents, images, sidecars and media)."""
+        found = (
+            self.documents
+            + [image.found for image in self.images]
+            + self.sidecars
+            + [item.found for item in self.media]
+        )
         return {f.path for f in found}
 
 
@@ -37,7 +57,8 @@ def sort_files(files: Sequence[FoundFile]) -> SortedFiles:
 
     Images go to the image path with their sidecar (``NAME.caption`` or
     ``NAME.txt`` next to ``NAME.jpg``, found on disk even when the sidecar was
-    not named); a sidecar found that way is not a document. Every other file
+    not named); a sidecar found that way is not a document. Audio and video
+    files (:func:`~searchapp.media.is_media_file`) are media. Every other file
     goes to the text path, which reports unsupported types as skipped.
     """
     listings: dict[Path, frozenset[str]] = {}
@@ -55,6 +76,9 @@ def sort_files(files: Sequence[FoundFile]) -> SortedFiles:
             claimed.add(sidecar)
     for found in files:
         if is_image_file(found.path):
+            continue
+        if is_media_file(found.path):
+            result.media.append(MediaItem(found))
             continue
         (result.sidecars if found.path in claimed else result.documents).append(found)
     return result

@@ -6,7 +6,9 @@ chunker (the text space's MiniLM chunks, the CLIP text space's opening
 windows). An image is read once, hashed with its caption sidecar, decoded and
 preprocessed for the image tower; its caption is a document like any other, so
 caption rows follow the same rule of what the model reads
-(:func:`~searchapp.ingest.text.what_the_model_reads`).
+(:func:`~searchapp.ingest.text.what_the_model_reads`). An audio or video file
+is hashed, then decoded, transcribed and its key frames taken once
+(media.py).
 
 The reader runs in worker threads (stages.read_ahead) and records nothing: what
 it returns goes to the embedders, and the bookkeeping is the writer's.
@@ -26,7 +28,7 @@ from searchapp.extract.captions import Caption, read_sidecar
 from searchapp.extract.images import ImageLoader, LoadedImage
 from searchapp.ingest.deadline import within
 from searchapp.ingest.discover import FoundFile
-from searchapp.ingest.kinds import ImageFile
+from searchapp.ingest.kinds import ImageFile, MediaItem
 from searchapp.ingest.reuse import input_key
 from searchapp.ingest.rows import fit, row_id, source_fields
 from searchapp.ingest.summary import FileResult, Outcome
@@ -36,6 +38,7 @@ from searchapp.store.schema import PATH_LENGTH, TEXT_LENGTH
 
 if TYPE_CHECKING:
     from searchapp.embed.clip import Clip
+    from searchapp.ingest.media import MediaPreparer
 
 
 @dataclass
@@ -120,19 +123,22 @@ class Reader:
         captions: FilePreparer | None,
         pictures: Clip | None,
         loader: ImageLoader,
+        media: MediaPreparer | None = None,
         jpeg_scaling: bool = True,
         force: bool = False,
         read_timeout: float | None = None,
     ) -> None:
         """``documents`` chunks documents for their spaces (None: documents go
         nowhere); ``captions`` chunks image captions; ``pictures`` is the CLIP
-        model whose image tower embeds pictures (None: captions only).
+        model whose image tower embeds pictures (None: captions only);
+        ``media`` reads audio and video (None: media go nowhere).
         ``jpeg_scaling`` lets big JPEGs decode at a reduced scale; reading one
         file taking longer than ``read_timeout`` seconds fails it (deadline.py)."""
         self._documents = documents
         self._captions = captions or FilePreparer({}, ExtractOptions())
         self._pictures = pictures
         self._loader = loader
+        self._media = media
         # Pictures are decoded no smaller than the image tower reads them.
         self._decode_side = pictures.input_side if pictures is not None and jpeg_scaling else None
         self._force = force
@@ -142,14 +148,22 @@ class Reader:
     def writes_documents(self) -> bool:
         return self._documents is not None
 
-    def read(self, item: FoundFile | ImageFile, versions: Versions) -> ReadFile | FileResult:
+    @property
+    def writes_media(self) -> bool:
+        return self._media is not None
+
+    def read(
+        self, item: FoundFile | ImageFile | MediaItem, versions: Versions
+    ) -> ReadFile | FileResult:
         """The file's inputs, or why it gives none (unchanged, skipped, failed)."""
-        found = item.found if isinstance(item, ImageFile) else item
+        found = item if isinstance(item, FoundFile) else item.found
         try:
             if len(str(found.path).encode()) > PATH_LENGTH:
                 raise ExtractError(f"path longer than {PATH_LENGTH} bytes")
             if isinstance(item, ImageFile):
                 return self._image(item, versions)
+            if isinstance(item, MediaItem):
+                return self._recording(found, versions)
             return self._document(found, versions)
         except FileSkipped as exc:
             return FileResult(found.path, Outcome.SKIPPED, str(exc), size=found.size)
@@ -171,6 +185,19 @@ class Reader:
         preparer = self._documents
         read = self._within(found, lambda: preparer.prepare(found, sha256))
         # The hash and the text came from two reads: both must be of one version.
+        check_still(found)
+        return read
+
+    def _recording(self, found: FoundFile, versions: Versions) -> ReadFile | FileResult:
+        if found.size == 0:
+            raise FileSkipped("empty file")
+        assert self._media is not None, "media given to a run that writes no media"
+        sha256 = file_sha256(found)
+        if unchanged := self._unchanged(found, sha256, versions):
+            return unchanged
+        # No read deadline: transcribing takes a fair share of the recording's length
+        # (SEARCHAPP_MEDIA_MAX_SECONDS bounds it), and decoding never loops.
+        read = self._media.prepare(found, sha256)
         check_still(found)
         return read
 

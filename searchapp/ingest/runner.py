@@ -3,11 +3,13 @@ engine (engine.py) round by round inside the ingest state (state.py).
 
 Documents go to the text space (MiniLM) and, when CLIP is available, their
 opening windows to the CLIP text space (for image -> text search); images go
-to the CLIP image space and their captions to both text spaces. Each file is
-read once for all of them. Without CLIP weights, documents are still ingested
-for text search and images are reported as skipped, with the reason said
-once. A re-index passes the spaces it rebuilds (:class:`Targets`); the other
-spaces are not written.
+to the CLIP image space and their captions to both text spaces; audio and
+video are transcribed into the text spaces like documents, and a video's key
+frames go to the image space. Each file is read once for all of them. Without
+CLIP weights, documents and the sound of media are still ingested for text
+search, and images are reported as skipped, with the reason said once; without
+a speech model, the same goes for audio. A re-index passes the spaces it
+rebuilds (:class:`Targets`); the other spaces are not written.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from searchapp.app import App
+from searchapp.errors import ModelUnavailableError
 from searchapp.extract import ExtractOptions
 from searchapp.ingest.discover import OUTSIDE_ROOTS, FoundFile
 from searchapp.ingest.engine import IngestEngine
-from searchapp.ingest.kinds import ImageFile, SortedFiles, sort_files
+from searchapp.ingest.kinds import ImageFile, MediaItem, SortedFiles, sort_files
 from searchapp.ingest.manifest import Manifest
-from searchapp.ingest.recipe import Recipes, fields_of, recipes
+from searchapp.ingest.media import MediaModels
+from searchapp.ingest.recipe import Recipes, fields_of, media_recipe, recipes
 from searchapp.ingest.reuse import reusing_embedders
 from searchapp.ingest.scanning import Scan
 from searchapp.ingest.shards import Shard
@@ -36,7 +40,7 @@ __all__ = ["ingest", "remove"]
 
 _NO_CLIP = "no CLIP model (see the note above)"
 
-Item = FoundFile | ImageFile
+Item = FoundFile | ImageFile | MediaItem
 
 
 def ingest(
@@ -51,7 +55,7 @@ def ingest(
     delete_missing: bool = True,
     shard: Shard | None = None,
 ) -> IngestSummary:
-    """Ingest ``files`` (documents and images); re-runs skip unchanged files.
+    """Ingest ``files`` (documents, images, audio and video); re-runs skip unchanged files.
 
     A normal run (``targets`` None) writes every space's current collection
     with the configured models and keeps the ingest state (manifest.py): a
@@ -71,7 +75,7 @@ def ingest(
     settings = app.settings
     roots = [Path(os.path.abspath(root)) for root in roots]
     sorted_files = files.sorted if isinstance(files, Scan) else sort_files(files)
-    screened, documents, images = _screen(sorted_files, settings.max_file_bytes)
+    screened, documents, images, media = _screen(sorted_files, settings.max_file_bytes)
     for sidecar in sorted_files.sidecars:  # read with their images
         _advance(progress, sidecar.size)
     clip_problem: str | None = None
@@ -84,7 +88,7 @@ def ingest(
 
     summary = IngestSummary()
     paths = [f.path for f in documents]
-    recipes = _recipes(app, targets, paths, options, keep_state)
+    recipes = _recipes(app, targets, paths, options, keep_state, media=bool(media))
     state = IngestState(app, recipes, retries) if keep_state else None
     try:
         if state is not None:
@@ -94,14 +98,18 @@ def ingest(
             summary.notices.extend(state.notices)
             if delete_missing and roots:
                 present = {f.path for f in documents} | {i.found.path for i in images}
+                present |= {item.found.path for item in media}
                 summary.removed.extend(state.remove_missing(roots, present, shard))
         for result in screened:
             _report(summary, result, progress)
         if clip_problem is not None:
-            _without_clip(summary, images, clip_problem, progress)
+            _without_clip(summary, images, media, clip_problem, progress)
             images = []
         if state is not None and not force:
-            documents, images = _skip_unchanged(state, documents, images, summary, progress)
+            documents, images, media = _skip_unchanged(
+                state, documents, images, media, summary, progress
+            )
+        media_models = _media_models(app, summary, media, clip_problem, targets) if media else None
         embedders = reusing_embedders(targets, state.manifest.donors if state else None)
         engine = IngestEngine.for_targets(
             settings,
@@ -111,10 +119,14 @@ def ingest(
             force=force,
             progress=progress,
             faults=app.faults,
+            media=media_models,
         )
         if not engine.writes_documents:
             documents = []  # a CLIP-only re-index without document windows
-        items: list[Item] = [*documents, *images]
+        if not engine.writes_media:
+            media = []
+        # Media last: the slow transcriptions do not hold documents and images back.
+        items: list[Item] = [*documents, *images, *media]
         store_versions = StoreVersions([t.collection for t in targets.each()])
         for round_items in _rounds(items, settings.ingest_checkpoint_files):
             if state is None:
@@ -153,12 +165,12 @@ def remove(app: App, paths: Sequence[Path]) -> None:
 
 
 def _found(item: Item) -> FoundFile:
-    return item.found if isinstance(item, ImageFile) else item
+    return item if isinstance(item, FoundFile) else item.found
 
 
 def _screen(
     files: SortedFiles, max_bytes: int
-) -> tuple[list[FileResult], list[FoundFile], list[ImageFile]]:
+) -> tuple[list[FileResult], list[FoundFile], list[ImageFile], list[MediaItem]]:
     """Files reported without being read (a scan problem, too big), and the rest."""
     screened: list[FileResult] = []
 
@@ -176,18 +188,22 @@ def _screen(
 
     documents = [f for f in files.documents if readable(f)]
     images = [image for image in files.images if readable(image.found)]
-    return screened, documents, images
+    media = [item for item in files.media if readable(item.found)]
+    return screened, documents, images, media
 
 
 def _skip_unchanged(
     state: IngestState,
     documents: list[FoundFile],
     images: list[ImageFile],
+    media: list[MediaItem],
     summary: IngestSummary,
     progress: Progress | None,
-) -> tuple[list[FoundFile], list[ImageFile]]:
+) -> tuple[list[FoundFile], list[ImageFile], list[MediaItem]]:
     """Report files whose recorded size and mtime match as unchanged, unread."""
-    entries = state.entries([f.path for f in documents] + [i.found.path for i in images])
+    entries = state.entries(
+        [f.path for f in documents] + [i.found.path for i in images] + [m.found.path for m in media]
+    )
 
     def changed(found: FoundFile, sidecar: Path | None = None) -> bool:
         entry = entries.get(str(found.path))
@@ -204,6 +220,7 @@ def _skip_unchanged(
     return (
         [found for found in documents if changed(found)],
         [image for image in images if changed(image.found, image.sidecar)],
+        [item for item in media if changed(item.found)],
     )
 
 
@@ -218,6 +235,8 @@ def _recipes(
     paths: Sequence[Path],
     options: ExtractOptions | None,
     keep_state: bool,
+    *,
+    media: bool = False,
 ) -> Recipes:
     """The recipe of each file: ``options`` when given, else those recorded for its root."""
     recorded: Mapping[str, str] = {}
@@ -227,7 +246,14 @@ def _recipes(
             recorded = manifest.recorded_options()
         finally:
             manifest.close()
-    return recipes(app.settings, targets, paths, given=options, recorded=recorded)
+    return recipes(
+        app.settings,
+        targets,
+        paths,
+        given=options,
+        recorded=recorded,
+        media=media_recipe(app.settings) if media else "",
+    )
 
 
 def _advance(progress: Progress | None, nbytes: int) -> None:
@@ -242,13 +268,40 @@ def _report(summary: IngestSummary, result: FileResult, progress: Progress | Non
         progress.file_done(result)
 
 
+def _media_models(
+    app: App,
+    summary: IngestSummary,
+    media: list[MediaItem],
+    clip_problem: str | None,
+    targets: Targets,
+) -> MediaModels:
+    """The speech model (loaded once, on the first run with media to read), or why
+    not: said once; each recording then points to it."""
+    frames_problem = _NO_CLIP if clip_problem else ""
+    if targets.text is None and targets.clip_text is None:  # a re-index of pictures only
+        return MediaModels(None, "no text space is written", frames_problem)
+    try:
+        speech, problem = app.embedders.speech(), ""
+    except ModelUnavailableError as exc:
+        summary.notices.append(f"{len(media)} audio/video file(s) not transcribed: {exc}")
+        speech, problem = None, "no speech model (see the note above)"
+    return MediaModels(speech, problem, frames_problem)
+
+
 def _without_clip(
-    summary: IngestSummary, images: list[ImageFile], problem: str, progress: Progress | None
+    summary: IngestSummary,
+    images: list[ImageFile],
+    media: list[MediaItem],
+    problem: str,
+    progress: Progress | None,
 ) -> None:
     """Images skipped for want of CLIP: the reason once, a pointer to it per image."""
+    videos = sum(item.may_have_pictures for item in media)
+    if videos:
+        summary.notices.append(f"key frames of {videos} video(s) not taken: {problem}")
     if images:
         summary.notices.append(f"{len(images)} image(s) skipped: {problem}")
-    else:
+    elif not videos:
         summary.notices.append(f"documents were not added to image -> text search: {problem}")
     for image in images:
         result = FileResult(image.found.path, Outcome.SKIPPED, _NO_CLIP, size=image.found.size)

@@ -62,7 +62,7 @@ def relative_key(path: Path, roots: Sequence[Path]) -> str:
 
 
 def share_of(files: SortedFiles, roots: Sequence[Path], shard: Shard) -> SortedFiles:
-    """The files of ``shard``: its documents and images, with its images' sidecars."""
+    """The files of ``shard``: its documents, images (with their sidecars) and media."""
     if shard.count == 1:
         return files
     images = [image for image in files.images if shard.owns(image.found.path, roots)]
@@ -71,4 +71,5 @@ def share_of(files: SortedFiles, roots: Sequence[Path], shard: Shard) -> SortedF
         documents=[f for f in files.documents if shard.owns(f.path, roots)],
         images=images,
         sidecars=[f for f in files.sidecars if f.path in sidecars],
+        media=[item for item in files.media if shard.owns(item.found.path, roots)],
     )

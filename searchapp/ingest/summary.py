@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class Outcome(StrEnum):
@@ -32,6 +32,14 @@ class Progress(Protocol):
     def advance(self, nbytes: float, chunks: int) -> None: ...
 
     def file_done(self, result: FileResult) -> None: ...
+
+
+@runtime_checkable
+class AudioProgress(Protocol):
+    """A progress that also counts audio transcribed (the CLI's bar shows minutes).
+    Called from the reader's threads."""
+
+    def audio_done(self, seconds: float) -> None: ...
 
 
 @dataclass

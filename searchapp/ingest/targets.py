@@ -70,11 +70,13 @@ class Targets:
 def current_targets(app: App, files: SortedFiles) -> tuple[Targets, str | None]:
     """Every space's current collection (created on first use) and configured model.
 
-    The CLIP spaces are opened only when the run has something for them, and
+    The CLIP spaces are opened only when the run has something for them (key
+    frames of videos are pictures), and
     only when CLIP loads; otherwise the second value says why it did not.
     """
-    windows = bool(files.documents) and app.settings.clip_text_windows > 0
-    clip, problem = _load_clip(app) if files.images or windows else (None, None)
+    windows = bool(files.documents or files.media) and app.settings.clip_text_windows > 0
+    videos = any(item.may_have_pictures for item in files.media)
+    clip, problem = _load_clip(app) if files.images or windows or videos else (None, None)
     text_model = app.embedders.text()
     text = Target(app.store.collection(TEXT_SPEC, text_model.identity), text_model)
     if clip is None:
@@ -87,7 +89,7 @@ def current_targets(app: App, files: SortedFiles) -> tuple[Targets, str | None]:
         Targets(
             text=text,
             clip_text=clip_target(CLIP_TEXT_SPEC),
-            clip_image=clip_target(CLIP_IMAGE_SPEC) if files.images else None,
+            clip_image=clip_target(CLIP_IMAGE_SPEC) if files.images or videos else None,
         ),
         None,
     )

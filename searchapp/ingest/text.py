@@ -94,6 +94,19 @@ class TextPreparer:
         self._titles = TitlePrefixer(self._tokenizer, self._max_tokens) if chunk_title else None
         self._keywords = keywords  # rows carry keyword_text (the text space's BM25 input)
 
+    @property
+    def max_tokens(self) -> int:
+        """The window of a chunk (before a title takes its share)."""
+        return self._max_tokens
+
+    @property
+    def overlap(self) -> int:
+        return self._overlap
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return self._tokenizer
+
     def document_chunks(
         self, document: TextDocument, *, mtime: float, sha256: str
     ) -> list[tuple[dict[str, Any], str]]:

@@ -11,14 +11,26 @@ from searchapp.media.audio import (
     check_duration,
     probe,
 )
-from searchapp.media.formats import AUDIO_TYPES, VIDEO_TYPES, is_media_file, media_type
+from searchapp.media.formats import (
+    AUDIO_TYPES,
+    KEY_FRAME_FORMAT,
+    VIDEO_TYPES,
+    is_media_file,
+    media_type,
+)
 from searchapp.media.keyframes import KeyFrame, iter_key_frames, key_frames
 from searchapp.media.reader import ChunkBudget, MediaFile, MediaReader
 from searchapp.media.speech import Segment, SpeechModel, SpeechSource, Transcript
-from searchapp.media.transcript import TimedChunk, transcript_chunks, transcript_text
+from searchapp.media.transcript import (
+    TimedChunk,
+    TranscriptTimes,
+    transcript_chunks,
+    transcript_text,
+)
 
 __all__ = [
     "AUDIO_TYPES",
+    "KEY_FRAME_FORMAT",
     "SAMPLE_RATE",
     "VIDEO_TYPES",
     "AudioWindow",
@@ -32,6 +44,7 @@ __all__ = [
     "SpeechSource",
     "TimedChunk",
     "Transcript",
+    "TranscriptTimes",
     "audio_windows",
     "check_duration",
     "is_media_file",

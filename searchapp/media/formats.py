@@ -29,6 +29,9 @@ VIDEO_TYPES = {
     ".avi": "video/x-msvideo",
 }
 
+#: ``format`` of a video key frame's row in the image space (an image's is JPEG, PNG, ...).
+KEY_FRAME_FORMAT = "VIDEO_FRAME"
+
 
 def is_media_file(path: Path) -> bool:
     return path.suffix.lower() in AUDIO_TYPES or path.suffix.lower() in VIDEO_TYPES

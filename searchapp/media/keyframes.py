@@ -102,6 +102,31 @@ def iter_key_frames(
             # Key frames before the damage are kept; the damaged rest is not read.
 
 
+def frame_at(path: Path, seconds: float, *, max_side: int = MAX_SIDE) -> Image.Image:
+    """The picture shown at ``seconds`` (a key frame's time), for its thumbnail: seek
+    to the key frame before it, then decode up to it. ExtractError when there is none."""
+    import av
+
+    with open_media(path) as container:
+        streams = video_streams(container)
+        if not streams:
+            raise ExtractError("no video stream")
+        stream = streams[0]
+        try:
+            if seconds > 0 and stream.time_base:
+                container.seek(int(seconds / stream.time_base), stream=stream, backward=True)
+            shown = None
+            for frame in container.decode(stream):
+                if frame.time is not None and frame.time > seconds + 1e-3 and shown is not None:
+                    break
+                shown = frame
+            if shown is None:
+                raise ExtractError(f"no picture at {seconds:.2f} s")
+            return _image(shown, max_side)
+        except av.FFmpegError as exc:
+            raise ExtractError(f"video cannot be decoded: {_reason(exc)}") from None
+
+
 def _image(frame: object, max_side: int) -> Image.Image:
     width, height = frame.width, frame.height  # type: ignore[attr-defined]
     scale = min(1.0, max_side / max(width, height))

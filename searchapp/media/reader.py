@@ -48,26 +48,34 @@ class MediaReader:
     """Reads media files with one speech model and one chunk budget.
 
     ``speech`` is None when the speech model is unavailable; ``speech_problem``
-    then says why (ModelUnavailableError's message). ``frames`` False leaves key
+    then says why (ModelUnavailableError's message). ``budget`` (the text
+    space's chunking) may be None only without ``speech``. ``frames`` False leaves key
     frames out (no CLIP), ``frames_problem`` saying why.
     """
 
     def __init__(
         self,
         settings: Settings,
-        budget: ChunkBudget,
+        budget: ChunkBudget | None,
         speech: SpeechModel | None,
         *,
         speech_problem: str = "",
         frames: bool = True,
         frames_problem: str = "",
     ) -> None:
+        if speech is not None and budget is None:
+            raise ValueError("a transcript needs the text space's chunk budget")
         self._settings = settings
         self._budget = budget
         self._speech = speech
         self._speech_problem = speech_problem or "no speech model"
         self._frames = frames
         self._frames_problem = frames_problem or "key frames are off"
+
+    @property
+    def speech_model_id(self) -> str:
+        """The id of the weights that transcribe (recorded with the rows), "" for none."""
+        return self._speech.source.model_id if self._speech is not None else ""
 
     def read(self, path: Path, on_progress: Callable[[float], None] | None = None) -> MediaFile:
         """What ``path`` gives each space; FileSkipped/ExtractError when it gives none.
@@ -90,6 +98,7 @@ class MediaReader:
             )
             result.transcript = self._speech.transcribe(windows, on_progress)
             budget = self._budget
+            assert budget is not None
             result.chunks = transcript_chunks(
                 result.transcript.segments, budget.tokenizer, budget.max_tokens, budget.overlap
             )

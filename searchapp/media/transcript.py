@@ -34,6 +34,25 @@ def transcript_text(segments: Sequence[Segment]) -> str:
     return "\n".join(segment.text for segment in segments)
 
 
+class TranscriptTimes:
+    """Where a stretch of :func:`transcript_text` is said: a char span -> seconds."""
+
+    def __init__(self, segments: Sequence[Segment]) -> None:
+        self._segments = list(segments)
+        self._starts: list[int] = []  # char offset of each segment's line
+        position = 0
+        for segment in self._segments:
+            self._starts.append(position)
+            position += len(segment.text) + 1
+
+    def span(self, char_start: int, char_end: int) -> tuple[float, float]:
+        """From the start of the first segment the chars touch to the end of the last,
+        so the span contains every word of them."""
+        first = max(bisect_right(self._starts, char_start) - 1, 0)
+        last = max(bisect_right(self._starts, char_end - 1) - 1, first)
+        return self._segments[first].start, self._segments[last].end
+
+
 def transcript_chunks(
     segments: Sequence[Segment], tokenizer: Tokenizer, max_tokens: int, overlap: int
 ) -> list[TimedChunk]:
@@ -43,15 +62,8 @@ def transcript_chunks(
     as documents are chunked (the smaller of SEARCHAPP_CHUNK_TOKENS and the
     model's window, and its overlap).
     """
-    text = transcript_text(segments)
-    starts: list[int] = []  # char offset of each segment's line
-    position = 0
-    for segment in segments:
-        starts.append(position)
-        position += len(segment.text) + 1
-    timed = []
-    for chunk in chunk_text(text, tokenizer, max_tokens, overlap):
-        first = bisect_right(starts, chunk.start) - 1
-        last = bisect_right(starts, chunk.end - 1) - 1
-        timed.append(TimedChunk(chunk, segments[first].start, segments[last].end))
-    return timed
+    times = TranscriptTimes(segments)
+    return [
+        TimedChunk(chunk, *times.span(chunk.start, chunk.end))
+        for chunk in chunk_text(transcript_text(segments), tokenizer, max_tokens, overlap)
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from searchapp.search.results import Hit, ImageInfo
+from searchapp.search.results import Hit, ImageInfo, time_span
 from searchapp.search.snippets import choose_snippet
 
 # Fields a text hit is made from (text and CLIP text spaces).
@@ -77,11 +77,19 @@ def text_hit(row: dict[str, Any], query: str, relevance: float | None = None) ->
         metadata=metadata,
         image=ImageInfo.from_metadata(metadata),
         relevance=relevance,
+        **_span(metadata),
     )
 
 
+def _span(metadata: dict[str, Any]) -> dict[str, float | None]:
+    start, end = time_span(metadata)
+    return {"start": start, "end": end}
+
+
 def image_hit(row: dict[str, Any]) -> Hit:
+    """A picture's hit: an image, or a video's key frame (with its time)."""
     caption = row["caption"] or None
+    metadata = row.get("metadata") or {}
     return Hit(
         id=row["id"],
         score=row["score"],
@@ -90,7 +98,8 @@ def image_hit(row: dict[str, Any]) -> Hit:
         snippet=caption or "",
         media_type=row["media_type"],
         mtime=float(row["mtime"]),
-        metadata=row.get("metadata") or {},
+        metadata=metadata,
+        **_span(metadata),
         image=ImageInfo(
             width=int(row["width"]),
             height=int(row["height"]),

@@ -13,6 +13,7 @@ from typing import Any
 
 from searchapp.errors import NotFoundError
 from searchapp.item_ids import check_item_id
+from searchapp.media.formats import KEY_FRAME_FORMAT
 from searchapp.search.results import ImageInfo
 from searchapp.store import CLIP_IMAGE_SPEC, CLIP_TEXT_SPEC, TEXT_SPEC, CollectionSpec, Store
 
@@ -50,6 +51,15 @@ class StoredItem:
     @property
     def is_image(self) -> bool:
         return self.media_type.startswith("image/")
+
+    @property
+    def is_key_frame(self) -> bool:
+        """A video's key frame (a picture of the image space at ``metadata.start``)."""
+        return self.image is not None and self.image.format == KEY_FRAME_FORMAT
+
+    @property
+    def has_thumbnail(self) -> bool:
+        return self.is_image or self.is_key_frame
 
 
 class ItemLookup:

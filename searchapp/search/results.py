@@ -40,6 +40,14 @@ class ImageInfo:
         }
 
 
+def time_span(metadata: dict[str, Any]) -> tuple[float | None, float | None]:
+    """A media row's span (``metadata.start``/``end``, seconds), else (None, None)."""
+    start, end = metadata.get("start"), metadata.get("end")
+    if not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
+        return None, None
+    return float(start), float(end)
+
+
 @dataclass(frozen=True)
 class Hit:
     """One document (its best-matching chunk) or one image found by a search.
@@ -63,6 +71,10 @@ class Hit:
     metadata: dict[str, Any] = field(default_factory=dict)
     image: ImageInfo | None = None  # set when the hit is an image (or an image's caption)
     relevance: float | None = None
+    # Audio and video: where the matching words are said (or the key frame is shown),
+    # in seconds from the file's start; None for documents and images.
+    start: float | None = None
+    end: float | None = None
 
     def as_json(self, *, source: str | None = None) -> dict[str, Any]:
         """The one JSON shape of a hit: the API's (``HitOut`` in web/responses.py) and
@@ -81,6 +93,8 @@ class Hit:
             "image": self.image.as_json() if self.image is not None else None,
             "thumbnail_url": f"/api/items/{self.id}/thumbnail" if self.image is not None else None,
             "file_url": f"/api/items/{self.id}/file",
+            "start": self.start,
+            "end": self.end,
         }
 
 

@@ -36,6 +36,14 @@ def contains(array_field: str, value: str) -> str:
     return f"array_contains({array_field}, {string_literal(value)})"
 
 
+def starts_with(field: str, prefix: str) -> str:
+    """True where ``field`` begins with ``prefix`` (no wildcards: ``%`` and ``_`` are
+    refused rather than trusted to an escape Lite and the server may read apart)."""
+    if "%" in prefix or "_" in prefix or "\\" in prefix:
+        raise ValueError(f"a prefix without %, _ or backslash, not {prefix!r}")
+    return f"{field} like {string_literal(prefix + '%')}"
+
+
 def is_in(field: str, values: Iterable[str | int]) -> str:
     return f"{field} in [{', '.join(_literal(v) for v in values)}]"
 

@@ -13,6 +13,7 @@ from searchapp.embed.base import ModelIdentity
 from searchapp.errors import FeatureUnsupportedError, StoreError
 from searchapp.store.collection import VectorCollection
 from searchapp.store.errors import is_unreachable, translated
+from searchapp.store.filters import any_of, starts_with
 from searchapp.store.hybrid import KeywordIndex
 from searchapp.store.schema import SPARSE_FIELD, CollectionSpec
 from searchapp.store.spaces import SCHEMA_VERSION, IndexParams, SpaceRecord, check_identity
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 # Seconds to wait for another process's alias when both created a space at once.
 _CREATE_RACE_WAIT = 30.0
+# Rows that `stats` counts as audio and video (their media type's family).
+MEDIA_ROWS = any_of(starts_with("media_type", "audio/"), starts_with("media_type", "video/"))
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class CollectionInfo:
     normalized: bool
     index: dict[str, Any]
     backend: str = ""  # the text backend (torch, onnx, onnx-int8) that made its vectors
+    media_rows: int = 0  # rows of audio and video files (transcript chunks, key frames)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -286,6 +290,7 @@ class Store:
                     name=handle.name,
                     physical_name=handle.physical_name,
                     rows=handle.count(),
+                    media_rows=handle.count(MEDIA_ROWS),
                     model=record.identity.model_id,
                     dim=record.identity.dim,
                     metric=record.identity.metric,

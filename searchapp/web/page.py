@@ -240,8 +240,17 @@ def render(request: Request, view: PageView) -> Response:
         modes=MODE_LABELS,
         retrievals=[r.value for r in Retrieval],
         highlight=highlight,
+        clock=clock,
         status_label=_STATUS_LABELS.get(view.status, "Error"),
     )
+
+
+def clock(seconds: float) -> str:
+    """A time in a recording as a player shows it: ``m:ss`` (``h:mm:ss`` past an hour)."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def render_template(

@@ -45,6 +45,11 @@ class HitOut(BaseModel):
     image: ImageFacts | None = Field(description="Set for images and image captions.")
     thumbnail_url: str | None = Field(description="A small preview, for image hits only.")
     file_url: str = Field(description="The original file.")
+    start: float | None = Field(
+        description="Audio and video: seconds from the file's start where the matching "
+        "words begin (or the key frame shows); null for documents and images."
+    )
+    end: float | None = Field(description="Audio and video: where that span ends (seconds).")
 
     @classmethod
     def of(cls, hit: Hit, sources: SourceNames) -> HitOut:
@@ -110,6 +115,7 @@ class CollectionOut(BaseModel):
     name: str = Field(description="The alias searches use.")
     physical_name: str = Field(description="The collection the alias points to now.")
     rows: int
+    media_rows: int = Field(description="Rows of audio and video files (transcripts, frames).")
     model: str
     dim: int
     metric: str
@@ -123,6 +129,7 @@ class CollectionOut(BaseModel):
             name=info.name,
             physical_name=info.physical_name,
             rows=info.rows,
+            media_rows=info.media_rows,
             model=info.model,
             dim=info.dim,
             metric=info.metric,
@@ -152,7 +159,7 @@ class Item(BaseModel):
     """What the store holds about an ingested item, and whether its file can be served."""
 
     id: str
-    kind: str  # "image" or "document"
+    kind: str  # "image", "key frame" (of a video) or "document"
     source: str
     title: str
     media_type: str

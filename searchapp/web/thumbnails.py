@@ -1,4 +1,5 @@
-"""Thumbnails of ingested images: made once with Pillow, cached in the state folder.
+"""Thumbnails of ingested images and video key frames: made once with Pillow (a key
+frame decoded again by PyAV at its time), cached in the state folder.
 
 A thumbnail is named by the item id and a key of the version it shows: the
 sha256 recorded at ingest and the file's current size and modification time.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from searchapp.config import Settings
 from searchapp.extract.images import ImageLoader
+from searchapp.media.keyframes import frame_at
 from searchapp.search.items import StoredItem
 from searchapp.web.files import ServedFile
 
@@ -54,7 +56,10 @@ class Thumbnails:
         target = self._folder / item.id[:2] / f"{item.id}-{key}.jpg"
         if target.is_file():
             return target
-        data = render(file.path.read_bytes(), self._loader)
+        if item.is_key_frame:
+            data = thumbnail_of(frame_at(file.path, float(item.metadata.get("start", 0.0))))
+        else:
+            data = render(file.path.read_bytes(), self._loader)
         _write_atomically(target, data)
         for old in target.parent.glob(f"{item.id}-*.jpg"):
             if old != target:

@@ -31,6 +31,7 @@ from searchapp.errors import (
 )
 from searchapp.extract import TEXT_EXTENSIONS, file_type, is_text_file
 from searchapp.extract.images import IMAGE_EXTENSIONS, is_image_file
+from searchapp.media.formats import AUDIO_TYPES, VIDEO_TYPES, is_media_file
 
 T = TypeVar("T")
 
@@ -44,7 +45,7 @@ REQUEST_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 def supported_extensions() -> list[str]:
-    return sorted(TEXT_EXTENSIONS | IMAGE_EXTENSIONS)
+    return sorted(TEXT_EXTENSIONS | IMAGE_EXTENSIONS | AUDIO_TYPES.keys() | VIDEO_TYPES.keys())
 
 
 def new_request_id() -> str:
@@ -108,7 +109,7 @@ class UploadWriter:
         base = re.split(r"[/\\]", original_name)[-1].strip()
         if not base:
             raise InvalidUploadError("a file was sent without a file name")
-        if not (is_text_file(base) or is_image_file(base)):
+        if not (is_text_file(base) or is_image_file(base) or is_media_file(Path(base))):
             raise UnsupportedUploadError(
                 f"{base!r}: unsupported file type {file_type(base) or '(no extension)'!r}; "
                 f"supported: {' '.join(supported_extensions())}"

@@ -78,9 +78,12 @@ def test_ingest_search_stats(any_env: Path) -> None:
         "media_type",
         "chunk",
         "image",
+        "start",
+        "end",
     }
     assert set(hits[0]["chunk"]) == {"index", "start", "end"}
     assert hits[0]["image"] is None
+    assert (hits[0]["start"], hits[0]["end"]) == (None, None)  # seconds: audio and video only
     assert hits[0]["title"] == "Volcanoes"
 
     text = runner.invoke(cli, ["search", "molten rock"])
@@ -89,6 +92,7 @@ def test_ingest_search_stats(any_env: Path) -> None:
     stats = runner.invoke(cli, ["stats", "--json"])
     [collection] = json.loads(stats.stdout)["collections"]
     assert collection["rows"] == 2
+    assert collection["media_rows"] == 0
     assert collection["model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert collection["dim"] == 384
 

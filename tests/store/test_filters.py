@@ -10,7 +10,15 @@ from searchapp.embed import ModelIdentity
 from searchapp.errors import InvalidQueryError
 from searchapp.search.filters import SearchFilters
 from searchapp.store import TEXT_SPEC, Store
-from searchapp.store.filters import all_of, any_of, contains, equals, is_in, string_literal
+from searchapp.store.filters import (
+    all_of,
+    any_of,
+    contains,
+    equals,
+    is_in,
+    starts_with,
+    string_literal,
+)
 
 NASTY = [
     "plain",
@@ -114,3 +122,10 @@ def test_search_filters_build_valid_expressions(collection) -> None:
 def test_bad_filters_are_refused(filters: SearchFilters, message: str) -> None:
     with pytest.raises(InvalidQueryError, match=message):
         filters.expression()
+
+
+def test_starts_with_takes_a_plain_prefix_only() -> None:
+    assert starts_with("media_type", "audio/") == 'media_type like "audio/%"'
+    for wild in ("a%", "a_b", "a\\"):
+        with pytest.raises(ValueError, match="without %, _ or backslash"):
+            starts_with("media_type", wild)

@@ -98,6 +98,18 @@ def test_status_follows_a_request(api: TestClient) -> None:
     assert api.get("/api/ingest/status").json()["worker_alive"] is False
 
 
+def test_recordings_are_accepted_like_documents(api: TestClient) -> None:
+    answer = api.post(
+        "/api/ingest",
+        files=[
+            ("files", ("memo.mp3", b"ID3 not really sound", "audio/mpeg")),
+            ("files", ("clip.MP4", b"not really a video", "video/mp4")),
+        ],
+    )
+    assert answer.status_code == 202, answer.text
+    assert [Path(i["path"]).suffix for i in answer.json()["items"]] == [".mp3", ".mp4"]
+
+
 @pytest.mark.parametrize(
     ("files", "status", "message"),
     [

@@ -79,13 +79,16 @@ def item_metadata(
 def item_thumbnail(
     _: Reader, app: AppDep, items: ItemsDep, thumbnails: ThumbnailsDep, item_id: str = ItemId
 ) -> FileResponse:
-    """A small JPEG of an ingested image (at most 320 pixels a side), made once.
+    """A small JPEG of an ingested image or video key frame (at most 320 pixels a side),
+    made once.
 
-    422 also when the image file no longer decodes (changed, truncated since ingest).
+    422 also when the file no longer decodes (changed, truncated since ingest).
     """
     item = items.get(item_id)
-    if not item.is_image:
-        raise NotFoundError(f"item {item_id} is a document: only images have thumbnails")
+    if not item.has_thumbnail:
+        raise NotFoundError(
+            f"item {item_id} is a document: only images have thumbnails (and video key frames)"
+        )
     file = served_file(item, served_roots(app.settings))
     path = thumbnails.path_for(item, file)
     # The name holds the version: a changed file gets a new URL's worth of content.
@@ -118,7 +121,7 @@ def _item_model(
     base = f"/api/items/{item.id}"
     return Item(
         id=item.id,
-        kind="image" if item.is_image else "document",
+        kind="image" if item.is_image else "key frame" if item.is_key_frame else "document",
         source=sources.show(item.source) or "",
         title=item.title,
         media_type=item.media_type,
@@ -134,5 +137,5 @@ def _item_model(
         file=f"{base}/file" if file is not None else None,
         file_problem=problem,
         size=file.size if file is not None else None,
-        thumbnail=f"{base}/thumbnail" if item.is_image else None,
+        thumbnail=f"{base}/thumbnail" if item.has_thumbnail else None,
     )

@@ -13,6 +13,35 @@
     }
   }
 
+  // Audio and video hits: each player starts where its hit's words are said (or
+  // its key frame shows), and "play from" plays from there.
+  ready(function () {
+    function startOf(player) {
+      return parseFloat(player.dataset.start || "0") || 0;
+    }
+    Array.prototype.forEach.call(document.querySelectorAll(".media-player"), function (player) {
+      player.addEventListener("loadedmetadata", function () {
+        // A browser that ignores the #t= fragment starts at 0.
+        if (player.currentTime < startOf(player) - 0.05) {
+          player.currentTime = startOf(player);
+        }
+      });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".play-from"), function (button) {
+      button.addEventListener("click", function () {
+        var player = document.getElementById(button.dataset.player);
+        if (!player) {
+          return;
+        }
+        player.currentTime = startOf(player);
+        var playing = player.play();
+        if (playing && playing.catch) {
+          playing.catch(function () {}); // no sound device: the position still moved
+        }
+      });
+    });
+  });
+
   ready(function () {
     var textForm = document.getElementById("text-form");
     var imageForm = document.getElementById("image-form");
