@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,37 @@ def test_server_credentials_and_tls_settings(monkeypatch: pytest.MonkeyPatch) ->
 def test_incomplete_credentials_are_refused(values: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Settings(milvus_uri="http://milvus:19530", **values)
+
+
+def test_every_area_validates_its_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Settings is composed from one class per area (searchapp/config/): the
+    # validators of each area, and those spanning areas, run on the whole.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    environment = {
+        "SEARCHAPP_STATE_DIR": "~/state/../st",
+        "SEARCHAPP_MILVUS_TOKEN": "",  # compose files pass unset variables as ""
+        "SEARCHAPP_WATCH_ROOTS": f"~/a{os.pathsep}{tmp_path}/b",
+        "SEARCHAPP_FILE_ROOTS": '["~/c"]',
+        "SEARCHAPP_ALLOWED_HOSTS": "Search.Example.ORG, 10.0.0.2",
+        "SEARCHAPP_UPLOADS_DIR": "~/up",
+        "SEARCHAPP_CLIP_CHECKPOINT": "~/clip.pt",
+        "SEARCHAPP_ONNX_CACHE_DIR": "~/onnx",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    home = tmp_path.resolve()
+    settings = Settings()
+    assert settings.state_dir == home / "st"
+    assert settings.milvus_token is None
+    assert settings.watch_roots == [home / "a", home / "b"]
+    assert settings.file_roots == [home / "c"]
+    assert settings.allowed_hosts == ["search.example.org", "10.0.0.2"]
+    assert settings.uploads_dir == home / "up"
+    assert settings.clip_checkpoint == home / "clip.pt"
+    assert settings.onnx_cache_dir == home / "onnx"
+    assert settings.worker_queue_path == home / "st" / "worker-queue.db"
+    monkeypatch.setenv("SEARCHAPP_FAULT_PAUSE", "flush@x")
+    with pytest.raises(ValueError, match="flush@x"):
+        Settings()
