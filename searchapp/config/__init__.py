@@ -93,15 +93,30 @@ class Settings(
 
 
 def settings_table() -> str:
-    """The settings table of docs/configuration.md, made from the fields above."""
-    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
-    for name, field in Settings.model_fields.items():
-        if field.default_factory is not None:
-            default = "~/.local/share/searchapp" if name == "state_dir" else "(computed)"
-        else:
-            default = "(none)" if field.default in (None, "") else str(field.default)
-        lines.append(f"| `SEARCHAPP_{name.upper()}` | `{default}` | {field.description} |")
-    return "\n".join(lines)
+    """The settings tables of docs/configuration.md, one per area, made from the fields."""
+    areas = [base for base in reversed(Settings.__bases__) if base is not BaseSettings]
+    in_areas = {name for area in areas for name in area.model_fields}
+    if outside := sorted(set(Settings.model_fields) - in_areas):
+        raise ValueError(f"declare {', '.join(outside)} in its area's module, not on Settings")
+    sections = []
+    for area in areas:
+        module = area.__module__.rpartition(".")[2]
+        doc = (area.__doc__ or "").strip()
+        lines = [
+            f"**{module.capitalize()}** (`searchapp/config/{module}.py`): {doc}",
+            "",
+            "| variable | default | meaning |",
+            "| --- | --- | --- |",
+        ]
+        for name in area.model_fields:
+            field = Settings.model_fields[name]
+            if field.default_factory is not None:
+                default = "~/.local/share/searchapp" if name == "state_dir" else "(computed)"
+            else:
+                default = "(none)" if field.default in (None, "") else str(field.default)
+            lines.append(f"| `SEARCHAPP_{name.upper()}` | `{default}` | {field.description} |")
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections)
 
 
 @lru_cache(maxsize=1)

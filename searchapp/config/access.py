@@ -11,7 +11,7 @@ from pydantic_settings import NoDecode
 
 
 class AccessSettings(BaseModel):
-    """Access control (see docs/deployment.md, Security)."""
+    """Who must log in, which host names are answered, which files are served."""
 
     # --- access control (see docs/deployment.md, Security) ------------------
     auth: Literal["auto", "required", "off"] = Field(

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 
 class ExploreSettings(BaseModel):
-    """Explore (issue 17): duplicates, clusters, outliers, the map."""
+    """Near-duplicates, clusters, outliers and the map (docs/explore.md)."""
 
     # --- explore (issue 17): duplicates, clusters, outliers, the map -----------
     explore_duplicate_threshold: float = Field(

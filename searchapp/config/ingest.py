@@ -8,7 +8,7 @@ from searchapp.faults import parse_pauses
 
 
 class IngestSettings(BaseModel):
-    """How an ingest run writes, checkpoints and overlaps its stages."""
+    """How an ingest run writes, checkpoints and overlaps its stages; crash-test pauses."""
 
     # --- ingest runs ----------------------------------------------------------
     store_retries: int = Field(

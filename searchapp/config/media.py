@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 
 class MediaSettings(BaseModel):
-    """Audio and video (docs/media.md)."""
+    """Audio and video: transcription and key frames (docs/media.md)."""
 
     # --- audio and video (docs/media.md) --------------------------------------
     speech_model: str = Field(
