@@ -15,7 +15,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import ValidationError, field_validator
+from pydantic import BaseModel, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from searchapp.config.access import AccessSettings
@@ -94,7 +94,11 @@ class Settings(
 
 def settings_table() -> str:
     """The settings tables of docs/configuration.md, one per area, made from the fields."""
-    areas = [base for base in reversed(Settings.__bases__) if base is not BaseSettings]
+    areas = [
+        base
+        for base in reversed(Settings.__bases__)
+        if issubclass(base, BaseModel) and base is not BaseSettings
+    ]
     in_areas = {name for area in areas for name in area.model_fields}
     if outside := sorted(set(Settings.model_fields) - in_areas):
         raise ValueError(f"declare {', '.join(outside)} in its area's module, not on Settings")
