@@ -39,6 +39,7 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check searchapp tests bench
 	$(BIN)/ruff format --check searchapp tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -116,8 +116,8 @@ def label_words(texts: list[str], labels: np.ndarray, k: int) -> list[list[str]]
     import Stemmer
 
     stemmer = Stemmer.Stemmer("porter")
-    counts = [Counter() for _ in range(k)]
-    spelling: dict[str, Counter] = {}
+    counts: list[Counter[str]] = [Counter() for _ in range(k)]
+    spelling: dict[str, Counter[str]] = {}
     for text, label in zip(texts, labels.tolist(), strict=True):
         words = [
             w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS and w not in _EXTRA_STOP
@@ -125,7 +125,7 @@ def label_words(texts: list[str], labels: np.ndarray, k: int) -> list[list[str]]
         for word, stem in zip(words, stemmer.stemWords(words), strict=True):
             counts[label][stem] += 1
             spelling.setdefault(stem, Counter())[word] += 1
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for c in counts:
         totals.update(c)
     mean_words = sum(totals.values()) / max(k, 1)

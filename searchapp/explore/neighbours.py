@@ -81,6 +81,7 @@ def nearest_local(items: SpaceItems, k: int, progress: Progress | None = None) -
     if n < 2:
         return Neighbours(index_out, similarity)
     vectors = np.ascontiguousarray(items.vectors, dtype=np.float32)
+    index: faiss.Index
     if n <= _EXACT_UP_TO:
         index = faiss.IndexFlatIP(dim)
     else:

@@ -180,7 +180,9 @@ def csv_records(stream: IO[str]) -> Iterator[RawRecord]:
         raise ExtractError(f"not valid CSV (line {reader.line_num}): {exc}") from exc
 
 
-def _bounded(stream: IO[bytes], options: ExtractOptions, *, compressed: bool) -> io.BufferedReader:
+def _bounded(
+    stream: IO[bytes] | gzip.GzipFile, options: ExtractOptions, *, compressed: bool
+) -> io.BufferedReader:
     """``stream`` read through :class:`_LimitedReader`, buffered for line reading."""
     total = options.max_decompressed_bytes if compressed else None
     return io.BufferedReader(_LimitedReader(stream, options.max_record_bytes, total))
@@ -196,7 +198,9 @@ class _LimitedReader(io.RawIOBase):
     bytes past the limit are handed on.
     """
 
-    def __init__(self, stream: IO[bytes], max_line: int, max_total: int | None) -> None:
+    def __init__(
+        self, stream: IO[bytes] | gzip.GzipFile, max_line: int, max_total: int | None
+    ) -> None:
         self._stream = stream
         self._max_line = max_line
         self._max_total = max_total

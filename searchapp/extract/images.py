@@ -211,7 +211,8 @@ def _value_range(image: Image.Image) -> tuple[float, float]:
         return 0.0, 65535.0
     if not image.width or not image.height:
         return 0.0, 1.0
-    least, most = (float(v) for v in image.getextrema())
+    # One band here (L, I, F): the extrema are a (least, most) pair of numbers.
+    least, most = (float(v) for v in image.getextrema())  # type: ignore[arg-type]
     if image.mode == "F" and least >= 0.0 and most <= 1.0:
         return 0.0, 1.0
     if image.mode == "I" and least >= 0.0 and most <= 255.0:

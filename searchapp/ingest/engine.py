@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from searchapp.config import Settings
@@ -182,7 +183,7 @@ class IngestEngine:
         ):
             for read in reads:
                 if isinstance(read, FileResult):
-                    writer.write([], [], versions, lambda r=read: self._unwritten(r, outcome))
+                    writer.write([], [], versions, partial(self._unwritten, read, outcome))
                     continue
                 pending = PendingFile.of(read)
                 order.append(pending)
@@ -218,7 +219,7 @@ class IngestEngine:
                 batches,
                 finished,
                 versions,
-                lambda b=batches, f=finished: self._written(b, f, outcome),
+                partial(self._written, batches, finished, outcome),
             )
 
     # --- follow-ups (calling thread, once the write is done) ---------------------

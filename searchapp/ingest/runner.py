@@ -135,8 +135,8 @@ def ingest(
                 versions = state.begin_round([_found(item).path for item in round_items])
                 outcome = engine.run(round_items, versions)
                 for item in round_items:
-                    sidecar = item.sidecar if isinstance(item, ImageFile) else None
-                    outcome.signatures[_found(item).path] = signature(_found(item), sidecar)
+                    caption = item.sidecar if isinstance(item, ImageFile) else None
+                    outcome.signatures[_found(item).path] = signature(_found(item), caption)
                 state.finish_round(versions, outcome)
             summary.results.extend(outcome.results.values())
             summary.rows_written.update(outcome.rows_written)

@@ -186,7 +186,7 @@ class Batcher(Generic[Job, Result]):
             return batch
 
     def _take(self, count: int) -> list[tuple[Job, Future[Result]]]:
-        taken = []
+        taken: list[tuple[Job, Future[Result]]] = []
         while self._queue and len(taken) < count:
             taken.append(self._queue.popleft())
         return taken

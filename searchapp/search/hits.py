@@ -62,6 +62,7 @@ def text_hit(row: dict[str, Any], query: str, relevance: float | None = None) ->
     """A chunk's hit; an image's caption chunk also carries the image's facts."""
     snippet = choose_snippet(row["text"], query)
     metadata = row.get("metadata") or {}
+    start, end = time_span(metadata)
     return Hit(
         id=row["id"],
         score=row["score"],
@@ -77,19 +78,16 @@ def text_hit(row: dict[str, Any], query: str, relevance: float | None = None) ->
         metadata=metadata,
         image=ImageInfo.from_metadata(metadata),
         relevance=relevance,
-        **_span(metadata),
+        start=start,
+        end=end,
     )
-
-
-def _span(metadata: dict[str, Any]) -> dict[str, float | None]:
-    start, end = time_span(metadata)
-    return {"start": start, "end": end}
 
 
 def image_hit(row: dict[str, Any]) -> Hit:
     """A picture's hit: an image, or a video's key frame (with its time)."""
     caption = row["caption"] or None
     metadata = row.get("metadata") or {}
+    start, end = time_span(metadata)
     return Hit(
         id=row["id"],
         score=row["score"],
@@ -99,7 +97,8 @@ def image_hit(row: dict[str, Any]) -> Hit:
         media_type=row["media_type"],
         mtime=float(row["mtime"]),
         metadata=metadata,
-        **_span(metadata),
+        start=start,
+        end=end,
         image=ImageInfo(
             width=int(row["width"]),
             height=int(row["height"]),

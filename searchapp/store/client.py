@@ -114,7 +114,11 @@ class ResilientClient:
             self._client = None
             self.losses += 1
         log.warning("lost the store (%s); the next call reconnects", reason)
-        try:
-            client.close()
-        except Exception:  # a dead channel may fail to close; it is dropped anyway
-            log.debug("closing the lost client failed", exc_info=True)
+        _close_lost(client)
+
+
+def _close_lost(client: MilvusClient) -> None:
+    try:
+        client.close()
+    except Exception:  # a dead channel may fail to close; it is dropped anyway
+        log.debug("closing the lost client failed", exc_info=True)

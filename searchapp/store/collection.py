@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -90,7 +91,7 @@ class VectorCollection:
             rows = [{k: v for k, v in row.items() if k != unused} for row in rows]
         for start in range(0, len(rows), _WRITE_BATCH):
             part = list(rows[start : start + _WRITE_BATCH])
-            self._retry.call("write rows", lambda part=part: self._upsert(part))
+            self._retry.call("write rows", partial(self._upsert, part))
 
     def _upsert(self, rows: list[dict[str, Any]]) -> None:
         with translated("write rows", self._uri):

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from searchapp.errors import StoreUnavailableError
 
@@ -53,7 +54,7 @@ class LocalStore:
         digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:20]
         return _private_runtime_dir() / f"{digest}.sock"
 
-    def running(self) -> dict[str, object] | None:
+    def running(self) -> dict[str, Any] | None:
         """The info of a live store process for this folder, or None."""
         info = _read_json(self.info_file)
         if info is None or "socket" not in info or not _process_alive(int(info.get("pid", 0))):
@@ -173,7 +174,7 @@ class LocalStore:
         )
 
 
-def _read_json(path: Path) -> dict[str, object] | None:
+def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         value = json.loads(path.read_text())
     except (OSError, ValueError):

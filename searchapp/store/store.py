@@ -82,7 +82,7 @@ class Store:
             timeout=settings.store_timeout,
             slow_timeout=settings.store_slow_timeout,
         )
-        store = cls(client, uri, settings)  # type: ignore[arg-type]  # stands in for it
+        store = cls(client, uri, settings)  # the resilient client stands in for a MilvusClient
         client.after_reconnect = store._reload
         return store
 

@@ -175,10 +175,10 @@ def search_page(
     # shows the form; a query it cannot use (an item in a text mode) is ignored.
     if params.mode not in IMAGE_MODES and q is not None and q.strip():
         result = app.search.search(params.request(text=q))
-        view = dataclasses.replace(view, query=q, result=result, **_pages(request, result))
+        view = _with_pages(dataclasses.replace(view, query=q), request, result)
     elif params.mode in IMAGE_MODES and item:
         result = app.search.search(params.request(item_id=item))
-        view = dataclasses.replace(view, item_id=item, result=result, **_pages(request, result))
+        view = _with_pages(dataclasses.replace(view, item_id=item), request, result)
     elif params.mode in IMAGE_MODES:
         view = dataclasses.replace(
             view, hint="Choose an image to search with (or drop one on the image box)."
@@ -295,15 +295,16 @@ def _failed_view(request: Request, message: str, status: int) -> PageView:
     )
 
 
-def _pages(request: Request, result: SearchResult) -> dict[str, str | None]:
-    """Links to the previous and next pages (None where there is none)."""
+def _with_pages(view: PageView, request: Request, result: SearchResult) -> PageView:
+    """The view with its result, and links to the previous and next pages (None where
+    there is none)."""
     previous = None
     if result.offset > 0:
         previous = _page_link(request, max(result.offset - result.k, 0))
     following = None
     if result.more:
         following = _page_link(request, result.offset + result.k)
-    return {"previous_url": previous, "next_url": following}
+    return dataclasses.replace(view, result=result, previous_url=previous, next_url=following)
 
 
 def _page_link(request: Request, offset: int) -> str:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Query
 
 from searchapp.errors import InvalidQueryError
 from searchapp.search import MAX_K, Mode, Retrieval, SearchFilters, SearchRequest
+
+if TYPE_CHECKING:
+    from searchapp.extract.images import LoadedImage
 
 
 @dataclass
@@ -59,7 +62,11 @@ class SearchParams:
         )
 
     def request(
-        self, *, text: str | None = None, image: bytes | None = None, item_id: str | None = None
+        self,
+        *,
+        text: str | None = None,
+        image: bytes | LoadedImage | None = None,
+        item_id: str | None = None,
     ) -> SearchRequest:
         return SearchRequest(
             mode=self.mode,

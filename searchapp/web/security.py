@@ -141,10 +141,13 @@ def authenticate(request: Request) -> Principal:
             raise NotAuthenticated("the token is not valid (mistyped, or revoked)")
         principal = Principal(record.name, record.scope)
     else:
-        principal = _session_principal(request, access)
-        if principal is None:
-            login = access.policy.login_required
-            principal = Principal.nobody() if login else Principal.local_owner()
+        session = _session_principal(request, access)
+        if session is not None:
+            principal = session
+        elif access.policy.login_required:
+            principal = Principal.nobody()
+        else:
+            principal = Principal.local_owner()
     request.state.principal = principal
     return principal
 

@@ -8,6 +8,8 @@ as they come: an oversized file stops the upload at the limit.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import Request, UploadFile
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -15,6 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from searchapp.errors import InvalidUploadError, UnsupportedUploadError, UploadTooLargeError
 from searchapp.worker.uploads import StoredUpload, UploadWriter
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 FIELD = "files"
 _READ_CHUNK = 256 * 1024
@@ -82,7 +87,7 @@ class _Parts:
         self._headers: dict[bytes, bytes] = {}
         self.ended = False
 
-    def callbacks(self) -> dict[str, object]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": self._header_field,
