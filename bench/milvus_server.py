@@ -31,6 +31,29 @@ from searchapp.errors import StoreUnavailableError
 
 # The launcher prints this once /healthz answered OK (and it waited a second more).
 _READY_BANNER = "Ctrl+C to exit"
+# The PyPI launcher checks each port by binding it without SO_REUSEADDR, so after a
+# stop the old server's connections in TIME_WAIT (about a minute) make it refuse the
+# port. The server itself (Go) listens with SO_REUSEADDR: the launcher's probe here
+# does the same, so a restart binds the same ports at once.
+_LAUNCHER = """
+import socket, sys
+import milvus
+
+def try_bind_port(self, port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+        return sock
+    except OSError:
+        sock.close()
+        return None
+
+milvus.MilvusServerConfig.try_bind_port = try_bind_port
+sys.exit(milvus.main())
+"""
+
 # Every port the launcher accepts, each given a free port of its own.
 _PORT_OPTIONS = (
     "--proxy-port",
@@ -102,7 +125,7 @@ class StandaloneServer:
         command = [
             sys.executable,
             "-c",
-            "import sys; from milvus import main; sys.exit(main())",
+            _LAUNCHER,
             "--data",
             str(self.folder),
             "--etcd-port",
@@ -176,9 +199,9 @@ class StandaloneServer:
     def restart(self) -> StandaloneServer:
         """Stop and start again on the same ports and data (an outage, for tests).
 
-        The launcher moves to another port when the one asked for cannot be bound,
-        which the old server's connections in TIME_WAIT prevent for up to a minute:
-        wait for the ports first, so clients find the server at the same URI.
+        The launcher moves to another port when the one asked for cannot be bound:
+        wait until no process listens on them (the old server's children may take a
+        moment to exit), so clients find the server at the same URI.
         """
         self.stop()
         deadline = time.monotonic() + self._start_timeout
@@ -300,8 +323,10 @@ def _configured_proxy_port(config: Path) -> int:
 
 
 def _bindable(port: int) -> bool:
-    # As the launcher binds: no SO_REUSEADDR, so TIME_WAIT connections block it.
+    # As the launcher (patched by _LAUNCHER) and Go's listeners bind: with SO_REUSEADDR,
+    # so only a live listener blocks the port, not the old server's TIME_WAIT connections.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

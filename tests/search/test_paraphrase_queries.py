@@ -21,8 +21,13 @@ QUERIES = json.loads((REPO / "tests" / "fixtures" / "paraphrase_queries.json").r
 
 
 @pytest.fixture(scope="module")
-def sample_app(module_backend_settings, embedders):
-    application = App(module_backend_settings, embedders=embedders)
+def sample_app(sample_app, module_backend, request, embedders):
+    """data/ on each backend: on Lite, the session's (tests/search/conftest.py), so
+    the samples are not ingested once more."""
+    if module_backend == "lite":
+        yield sample_app
+        return
+    application = App(request.getfixturevalue("module_backend_settings"), embedders=embedders)
     ingest_cleanly(application, [REPO / "data"])
     yield application
     application.close()

@@ -166,7 +166,7 @@ def test_ingest_survives_a_store_outage(tree: Path, tmp_path: Path, embedders: E
 
 
 @pytest.mark.server
-@pytest.mark.timeout(1500)  # a restart waits out TIME_WAIT (a minute) and starts Milvus twice
+@pytest.mark.timeout(1500)  # starts Milvus twice, on a busy machine slowly
 def test_ingest_survives_a_server_restart(tree: Path, tmp_path: Path, embedders: Embedders) -> None:
     # A server of its own: the session's server cannot be restarted under other tests.
     server = StandaloneServer(tmp_path / "server").start()
