@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import IO
 
 # Imported by the forkserver before it forks anything: the slow part of a start.
@@ -28,16 +30,31 @@ _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)
 
 
-def _run(argv: list[str], env: dict[str, str], out: Connection, err: Connection | None) -> None:
-    """The child: the given environment and argv, stdout and stderr on the pipes
-    (stderr on stdout's when ``err`` is None)."""
+def _run(
+    argv: list[str],
+    env: dict[str, str],
+    out: Connection | str,
+    err: Connection | None,
+    cwd: str | None,
+) -> None:
+    """The child: the given environment, folder and argv; stdout and stderr on the
+    pipes (stderr on stdout's when ``err`` is None), or both in the file named by
+    ``out``."""
     os.environ.clear()
     os.environ.update(env)
-    os.dup2(out.fileno(), 1)
-    os.dup2((err or out).fileno(), 2)
-    out.close()
-    if err is not None:
-        err.close()
+    if cwd is not None:
+        os.chdir(cwd)
+    if isinstance(out, str):
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+    else:
+        os.dup2(out.fileno(), 1)
+        os.dup2((err or out).fileno(), 2)
+        out.close()
+        if err is not None:
+            err.close()
     from searchapp.cli import main
 
     sys.argv = ["searchapp", *argv]
@@ -54,22 +71,37 @@ def _run(argv: list[str], env: dict[str, str], out: Connection, err: Connection 
 
 class WarmRun:
     """A forked `searchapp ARGV...`; stdout and stderr are binary pipes, or one pipe
-    (``stderr`` None) with ``stderr_to_stdout``, as Popen's ``stderr=STDOUT``."""
+    (``stderr`` None) with ``stderr_to_stdout``, as Popen's ``stderr=STDOUT``; or,
+    with ``log``, both written to that file (no pipes: a long-running server)."""
 
     def __init__(
-        self, argv: Sequence[str], env: dict[str, str], *, stderr_to_stdout: bool = False
+        self,
+        argv: Sequence[str],
+        env: dict[str, str],
+        *,
+        stderr_to_stdout: bool = False,
+        log: Path | None = None,
+        cwd: Path | None = None,
     ) -> None:
+        folder = None if cwd is None else str(cwd)
+        if log is not None:
+            self._process = _context.Process(
+                target=_run, args=(list(argv), dict(env), str(log), None, folder), daemon=True
+            )
+            self._process.start()
+            self.stdout: IO[bytes] | None = None
+            self.stderr: IO[bytes] | None = None
+            self.pid = self._process.pid
+            return
         out_read, out_write = _context.Pipe(duplex=False)
         err_read, err_write = (None, None) if stderr_to_stdout else _context.Pipe(duplex=False)
         self._process = _context.Process(
-            target=_run, args=(list(argv), dict(env), out_write, err_write), daemon=True
+            target=_run, args=(list(argv), dict(env), out_write, err_write, folder), daemon=True
         )
         self._process.start()
         # The child holds its own copies: ours closed, EOF comes when it ends.
-        self.stdout: IO[bytes] = self._reader(out_read, out_write)
-        self.stderr: IO[bytes] | None = (
-            None if err_read is None else self._reader(err_read, err_write)
-        )
+        self.stdout = self._reader(out_read, out_write)
+        self.stderr = None if err_read is None else self._reader(err_read, err_write)
         self.pid = self._process.pid
 
     @staticmethod
@@ -90,16 +122,28 @@ class WarmRun:
     def kill(self) -> None:
         self._process.kill()
 
+    def terminate(self) -> None:
+        self._process.terminate()
+
+    def wait(self, timeout: float | None = None) -> int:
+        """The exit code, once the run ended; TimeoutExpired if it did not in time."""
+        self._process.join(timeout)
+        if self._process.exitcode is None:
+            raise subprocess.TimeoutExpired(["searchapp"], timeout or 0)
+        return self._process.exitcode
+
     def communicate(self, timeout: float | None = None) -> tuple[bytes, bytes | None]:
         """The pipes read to their end (stdout in a thread: neither can fill and
         block the child), then the exit code reaped."""
+        stdout = self.stdout
+        assert stdout is not None, "a run with a log file has no pipes"
         out: list[bytes] = []
-        reader = threading.Thread(target=lambda: out.append(self.stdout.read()), daemon=True)
+        reader = threading.Thread(target=lambda: out.append(stdout.read()), daemon=True)
         reader.start()
         err = self.stderr.read() if self.stderr is not None else None
         reader.join(timeout)
         self._process.join(timeout)
-        self.stdout.close()
+        stdout.close()
         if self.stderr is not None:
             self.stderr.close()
         return (out[0] if out else b""), err

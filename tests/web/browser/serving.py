@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ import pytest
 
 from tests.environment import searchapp_environment
 from tests.polling import free_port
+from tests.warm_cli import WarmRun
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "data"
@@ -51,7 +51,7 @@ def _environment(state_dir: Path) -> dict[str, str]:
     return searchapp_environment(state_dir, SEARCHAPP_LITE_SHARED="0")
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_ready(url: str, process: WarmRun, log: Path) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -71,21 +71,16 @@ def serving(corpus: Path, work: Path, **settings: str) -> Iterator[tuple[str, Pa
     """`searchapp ingest CORPUS`, then `searchapp serve` on a free port, with extra
     SEARCHAPP_* ``settings``: its base URL and its log."""
     env = {**_environment(work / "state"), **settings}
-    cli = [sys.executable, "-m", "searchapp.cli"]
-    ingested = subprocess.run(
-        [*cli, "ingest", str(corpus)], env=env, cwd=work, capture_output=True, timeout=600
-    )
-    assert ingested.returncode == 0, ingested.stderr.decode()
+    # Forked warm (tests/warm_cli.py): each still a process of its own, without the
+    # seconds of importing torch and open_clip.
+    ingesting = WarmRun(["ingest", str(corpus)], env, cwd=work)
+    _, errors = ingesting.communicate(timeout=600)
+    assert ingesting.returncode == 0, (errors or b"").decode()
     port = free_port()
     log = work / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*cli, "serve", "--port", str(port), "--log-level", "warning"],
-            env=env,
-            cwd=work,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    process = WarmRun(
+        ["serve", "--port", str(port), "--log-level", "warning"], env, log=log, cwd=work
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log)
