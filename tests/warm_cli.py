@@ -125,6 +125,9 @@ class WarmRun:
     def terminate(self) -> None:
         self._process.terminate()
 
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
     def wait(self, timeout: float | None = None) -> int:
         """The exit code, once the run ended; TimeoutExpired if it did not in time."""
         self._process.join(timeout)
@@ -147,3 +150,22 @@ class WarmRun:
         if self.stderr is not None:
             self.stderr.close()
         return (out[0] if out else b""), err
+
+
+def run(
+    argv: Sequence[str], env: dict[str, str], *, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`searchapp ARGV...` forked warm, to its end: as ``subprocess.run`` with
+    ``capture_output=True, text=True``."""
+    process = WarmRun(argv, env)
+    try:
+        out, err = process.communicate(timeout)
+    finally:
+        if process.poll() is None:  # past the timeout: not left running
+            process.kill()
+            process.wait(30)
+    if process.returncode is None:
+        raise subprocess.TimeoutExpired(["searchapp", *argv], timeout or 0)
+    return subprocess.CompletedProcess(
+        ["searchapp", *argv], process.returncode, out.decode(), (err or b"").decode()
+    )

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from searchapp.config import DEFAULT_TEXT_MODEL
+from tests import warm_cli
 from tests.embed.fake_endpoint import DIM, KEY, MODEL, running
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -40,11 +40,9 @@ def test_ingest_and_search_through_the_endpoint(tmp_path: Path) -> None:
         }
 
         def run(*args: str, key: str = KEY, **more: str) -> subprocess.CompletedProcess[str]:
-            done = subprocess.run(
-                [sys.executable, "-m", "searchapp.cli", "-v", *args],  # -v: INFO logs too
-                env={**env, "SEARCHAPP_TEXT_ENDPOINT_API_KEY": key, **more},
-                capture_output=True,
-                text=True,
+            done = warm_cli.run(
+                ["-v", *args],  # -v: INFO logs too
+                {**env, "SEARCHAPP_TEXT_ENDPOINT_API_KEY": key, **more},
                 timeout=400,
             )
             assert key not in done.stdout + done.stderr  # not in output, logs or errors

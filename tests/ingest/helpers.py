@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -53,23 +51,14 @@ def environment(state_dir: Path, prefix: str, **extra: str) -> dict[str, str]:
     return searchapp_environment(state_dir, SEARCHAPP_COLLECTION_PREFIX=prefix, **extra)
 
 
-def start_ingest(
-    root: Path, env: dict[str, str], *args: str, warm: bool = False
-) -> subprocess.Popen[bytes] | WarmRun:
-    """`searchapp ingest ROOT --json` as a process (stdout: the summary, stderr: the log);
-    ``warm``: forked from a process that has imported torch and open_clip already
-    (tests/warm_cli.py), for tests that start many runs."""
-    if warm:
-        return WarmRun(["ingest", str(root), "--json", *args], env)
-    return subprocess.Popen(
-        [sys.executable, "-m", "searchapp.cli", "ingest", str(root), "--json", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+def start_ingest(root: Path, env: dict[str, str], *args: str) -> WarmRun:
+    """`searchapp ingest ROOT --json` as a process (stdout: the summary, stderr: the log),
+    forked from a process that has imported torch and open_clip already
+    (tests/warm_cli.py)."""
+    return WarmRun(["ingest", str(root), "--json", *args], env)
 
 
-def finish(process: subprocess.Popen[bytes] | WarmRun) -> dict:
+def finish(process: WarmRun) -> dict:
     """The summary of a run that must succeed. No clock of its own: the test's
     time limit (pytest-timeout) stops a run that hangs, and the run is killed then."""
     try:

@@ -128,7 +128,7 @@ def kill_at(root: Path, env: dict[str, str], phase: str, occurrence: int, helper
     point = f"fault point {phase} #{occurrence}: pausing"
     # Paused ten minutes: the kill comes long before.
     paused = {**env, "SEARCHAPP_FAULT_PAUSE": f"{phase}@{occurrence}:600000"}
-    process = helpers.start_ingest(root, paused, warm=True)
+    process = helpers.start_ingest(root, paused)
     seen: list[str] = []
     try:
         assert process.stderr is not None
@@ -278,7 +278,7 @@ def test_killed_in_every_phase_then_resumed_equals_a_clean_run(
         if change is not None:
             change(root, helpers)
         landings, missed = crash_repeatedly(root, env, plan, helpers)
-        resumed = helpers.finish(helpers.start_ingest(root, env, warm=True))
+        resumed = helpers.finish(helpers.start_ingest(root, env))
         assert resumed["failed"] == 0, resumed
 
         crashy = opened(state_dir, "crashy", embedders)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,9 @@ from searchapp.app import App
 from searchapp.config import Settings
 from searchapp.embed import Embedders
 from searchapp.store import TEXT_SPEC
+from tests import warm_cli
 from tests.polling import free_port, until
+from tests.warm_cli import WarmRun
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.model]
 
@@ -53,34 +53,24 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
         "HF_HUB_OFFLINE": "1",
     }
     yield variables
-    subprocess.run(
-        [sys.executable, "-m", "searchapp.cli", "store", "stop"],
-        env=variables,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    warm_cli.run(["store", "stop"], variables, timeout=60)
 
 
 class Processes:
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env = env
         self.logs = logs
-        self.started: list[subprocess.Popen[bytes]] = []
+        self.started: list[WarmRun] = []
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}-{len(self.started)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "-m", "searchapp.cli", *args],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
+    def start(self, name: str, *args: str) -> WarmRun:
+        # Forked warm (tests/warm_cli.py): a process of its own, without the seconds
+        # of importing torch and open_clip.
+        log = self.logs / f"{name}-{len(self.started)}.log"
+        process = WarmRun(args, self.env, log=log)
         self.started.append(process)
         return process
 
-    def log_of(self, process: subprocess.Popen[bytes]) -> str:
+    def log_of(self, process: WarmRun) -> str:
         index = self.started.index(process)
         [path] = self.logs.glob(f"*-{index}.log")
         return path.read_text(errors="replace")
@@ -117,8 +107,8 @@ def _scenario(
     env: dict[str, str],
     processes: Processes,
     client: httpx.Client,
-    serve: subprocess.Popen[bytes],
-    worker: subprocess.Popen[bytes],
+    serve: WarmRun,
+    worker: WarmRun,
     watched: Path,
     embedders: Embedders,
 ) -> None:
@@ -153,14 +143,7 @@ def _scenario(
 
     # Searched from another process, over the shared store: `searchapp search --json`.
     def top_hit(query: str) -> dict[str, Any]:
-        done = subprocess.run(
-            [sys.executable, "-m", "searchapp.cli", "search", query, "--json", "-k", "1"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = warm_cli.run(["search", query, "--json", "-k", "1"], env, timeout=120)
         assert done.returncode == 0, done.stderr
         hits = json.loads(done.stdout)
         return hits[0] if hits else {"source": None}
