@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from searchapp.app import App
-from searchapp.ingest.manifest import Manifest
+from searchapp.ingest.manifest import Manifest, Status
 from searchapp.store.collection import VectorCollection
 from searchapp.store.schema import ALL_SPECS
 from tests.environment import searchapp_environment
@@ -141,7 +141,7 @@ def check_manifest_matches_store(app: App) -> int:
                 stored[row["source"]][space].add(row["id"])
         sources = [r[0] for r in manifest._db.execute("SELECT source FROM files")]
         entries = manifest.entries(sources)
-        assert all(entry.done for entry in entries.values()), "pending entries left"
+        assert all(e.status is not Status.PENDING for e in entries.values()), "pending entries left"
         for source in sources:
             recorded = {s: set(ids) for s, ids in manifest.row_ids(source).items()}
             assert recorded == {s: ids for s, ids in stored.get(source, {}).items() if ids}
