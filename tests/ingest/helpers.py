@@ -131,8 +131,9 @@ def ids_by_space(app: App) -> dict[str, list[str]]:
 
 
 def check_manifest_matches_store(app: App) -> int:
-    """Every manifest entry is done and records exactly the rows the store holds for
-    its source; every stored row belongs to a recorded source. Returns the entries."""
+    """No manifest entry is pending, and each records exactly the rows the store holds
+    for its source (a skipped or failed one: none); every stored row belongs to a
+    recorded source. Returns the number of done entries (files in the store)."""
     manifest = Manifest.open(app.settings)
     try:
         stored: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -146,7 +147,7 @@ def check_manifest_matches_store(app: App) -> int:
             recorded = {s: set(ids) for s, ids in manifest.row_ids(source).items()}
             assert recorded == {s: ids for s, ids in stored.get(source, {}).items() if ids}
         assert set(stored) <= set(sources), "rows of sources the manifest does not know"
-        return len(sources)
+        return sum(entry.done for entry in entries.values())
     finally:
         manifest.close()
 
