@@ -126,6 +126,8 @@ class IngestState:
         no model for them), each with its signature, so the worker does not try
         them again until they change. A file whose rows the store holds keeps its
         entry (and its rows): nothing of it was read to replace them."""
+        if not unread:
+            return
         entries = self.entries(result.path for result, _ in unread)
         self.manifest.settle(
             _settled(result, sig)
