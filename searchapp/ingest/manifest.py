@@ -19,6 +19,12 @@ files, upserts overwrite the same ids and the stale-row delete removes what
 the interrupted run wrote beyond the new version. A *done* entry is never
 written before the store has its rows, so "done" is always true.
 
+A file that is skipped or failed is recorded too (``settle``: *skipped* or
+*failed*, with its reason and signature), once the store holds none of its
+rows (the round deleted them first). Such an entry holds no rows; ``searchapp
+ingest`` reads the file again, while the worker, which asks the manifest
+whether a file changed (changes.py), leaves it alone until it changes.
+
 Several ingest processes on one machine (shards) share the manifest through
 the one SQLite helper (searchapp/sqlitedb.py: WAL, durable commits, numbered
 migrations): each transaction is short and they wait for each other's locks.
@@ -29,9 +35,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from searchapp.config import Settings
@@ -56,18 +64,61 @@ _MIGRATIONS = (
     CREATE TABLE extract_options (root TEXT PRIMARY KEY, fields TEXT NOT NULL);
     DROP TABLE IF EXISTS meta;
     """,
+    # 3: a status instead of the done flag, so files skipped or failed are
+    # remembered too (with their reason and signature): the worker asks the
+    # manifest whether a file changed since, instead of keeping a table of its own.
+    """
+    CREATE TABLE files_3 (source TEXT PRIMARY KEY, signature TEXT, sha256 TEXT,
+        recipe TEXT, status TEXT NOT NULL
+        CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
+        reason TEXT NOT NULL DEFAULT '', updated REAL);
+    INSERT INTO files_3 SELECT source, signature, sha256, recipe,
+        CASE done WHEN 1 THEN 'done' ELSE 'pending' END, '', updated FROM files;
+    DROP TABLE files;
+    ALTER TABLE files_3 RENAME TO files;
+    """,
 )
 # Key lists passed to one SQL statement: under SQLite's variable limit.
 _SQL_GROUP = 500
 
 
+class Status(StrEnum):
+    """Where a file stands. Only *pending* and *done* files may have rows in the store."""
+
+    PENDING = "pending"  # rows being written: the store may hold some, complete or not
+    DONE = "done"  # the store holds exactly the rows recorded
+    SKIPPED = "skipped"  # not ingested on purpose (unsupported, empty, too big): no rows
+    FAILED = "failed"  # could not be read: no rows
+
+
 @dataclass(frozen=True)
 class Entry:
     source: str
-    signature: str  # size and mtime of the file (and of an image's caption sidecar)
-    sha256: str
-    recipe: str  # how rows were made (models, chunking): another recipe re-embeds
-    done: bool
+    signature: str | None  # size and mtime of the file (and of an image's caption sidecar)
+    sha256: str | None
+    recipe: str | None  # how rows were made (models, chunking): another recipe re-embeds
+    status: Status
+    reason: str = ""  # why a file was skipped or failed
+
+    @property
+    def done(self) -> bool:
+        return self.status is Status.DONE
+
+    @property
+    def may_hold_rows(self) -> bool:
+        """False when the store holds no row of this file (it was skipped or failed)."""
+        return self.status in (Status.PENDING, Status.DONE)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A file that was skipped or failed: recorded with no rows, so an unchanged
+    file is not tried again by the worker (``searchapp ingest`` reads it again)."""
+
+    source: str
+    signature: str
+    status: Status  # SKIPPED or FAILED
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -120,22 +171,20 @@ class Manifest:
         for group in _groups(list(sources)):
             marks = ",".join("?" * len(group))
             for row in self._db.execute(
-                "SELECT source, signature, sha256, recipe, done FROM files "
-                f"WHERE source IN ({marks})",
-                group,
+                f"SELECT {_ENTRY_COLUMNS} FROM files WHERE source IN ({marks})", group
             ):
-                found[row[0]] = Entry(row[0], row[1], row[2], row[3], bool(row[4]))
+                found[row[0]] = _entry(row)
         return found
 
-    def sources_under(self, folder: Path) -> list[str]:
-        """Every known source inside ``folder`` (at any depth)."""
+    def entries_under(self, folder: Path) -> dict[str, Entry]:
+        """The entry of every known source inside ``folder`` (at any depth), in one query."""
         prefix = str(folder).rstrip("/") + "/"
         # A range instead of LIKE: paths may hold % and _.
         rows = self._db.execute(
-            "SELECT source FROM files WHERE source >= ? AND source < ?",
+            f"SELECT {_ENTRY_COLUMNS} FROM files WHERE source >= ? AND source < ?",
             (prefix, prefix[:-1] + "0"),  # "0" is the character after "/"
         )
-        return [row[0] for row in rows]
+        return {row[0]: _entry(row) for row in rows}
 
     def donors(self, space: str, keys: Sequence[str]) -> dict[str, str]:
         """key -> id of a stored row of ``space`` made from that input, among done files."""
@@ -144,7 +193,7 @@ class Manifest:
             marks = ",".join("?" * len(group))
             for key, row_id in self._db.execute(
                 "SELECT rows.key, rows.id FROM rows JOIN files ON files.source = rows.source "
-                f"WHERE files.done = 1 AND rows.space = ? AND rows.key IN ({marks})",
+                f"WHERE files.status = 'done' AND rows.space = ? AND rows.key IN ({marks})",
                 [space, *group],
             ):
                 found.setdefault(key, row_id)
@@ -155,14 +204,18 @@ class Manifest:
         the last file became done (None before the first ingest)."""
         per_file = self._db.execute(
             "SELECT files.source, rows.space, count(*) FROM files JOIN rows "
-            "ON rows.source = files.source WHERE files.done = 1 "
+            "ON rows.source = files.source WHERE files.status = 'done' "
             "GROUP BY files.source, rows.space"
         ).fetchall()
-        last = self._db.execute("SELECT max(updated) FROM files WHERE done = 1").fetchone()[0]
+        last = self._db.execute("SELECT max(updated) FROM files WHERE status = 'done'").fetchone()[
+            0
+        ]
         return [(str(s), str(space), int(n)) for s, space, n in per_file], last
 
     def done_count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM files WHERE done = 1").fetchone()[0])
+        return int(
+            self._db.execute("SELECT count(*) FROM files WHERE status = 'done'").fetchone()[0]
+        )
 
     def row_ids(self, source: str) -> dict[str, list[str]]:
         """space -> ids of the rows recorded for ``source``."""
@@ -181,8 +234,9 @@ class Manifest:
         with self._transaction():
             for source in sources:
                 self._db.execute(
-                    "INSERT INTO files (source, done, updated) VALUES (?, 0, ?) "
-                    "ON CONFLICT (source) DO UPDATE SET done = 0, updated = excluded.updated",
+                    "INSERT INTO files (source, status, updated) VALUES (?, 'pending', ?) "
+                    "ON CONFLICT (source) DO UPDATE SET status = 'pending', reason = '', "
+                    "updated = excluded.updated",
                     (source, now),
                 )
 
@@ -192,9 +246,10 @@ class Manifest:
         with self._transaction():
             for item in finished:
                 self._db.execute(
-                    "INSERT INTO files VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (source) DO UPDATE "
-                    "SET signature = excluded.signature, sha256 = excluded.sha256, "
-                    "recipe = excluded.recipe, done = 1, updated = excluded.updated",
+                    "INSERT INTO files VALUES (?, ?, ?, ?, 'done', '', ?) ON CONFLICT (source) "
+                    "DO UPDATE SET signature = excluded.signature, sha256 = excluded.sha256, "
+                    "recipe = excluded.recipe, status = 'done', reason = '', "
+                    "updated = excluded.updated",
                     (item.source, item.signature, item.sha256, item.recipe, now),
                 )
                 if item.rows is None:
@@ -205,6 +260,18 @@ class Manifest:
                     [(row.space, row.id, item.source, row.key) for row in item.rows],
                 )
             self._faults.reached("commit")  # written, not yet committed
+
+    def settle(self, settled: Iterable[Settled]) -> None:
+        """Record files skipped or failed (call only once the store holds none of their
+        rows): their rows are forgotten, their signature and reason kept."""
+        now = time.time()
+        with self._transaction():
+            for item in settled:
+                self._db.execute("DELETE FROM rows WHERE source = ?", (item.source,))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, NULL, NULL, ?, ?, ?)",
+                    (item.source, item.signature, item.status.value, item.reason, now),
+                )
 
     def forget(self, sources: Iterable[str]) -> None:
         """Drop entries whose rows are gone from the store."""
@@ -230,6 +297,13 @@ class Manifest:
         with self._transaction():
             self._db.execute("DELETE FROM rows")
             self._db.execute("DELETE FROM files")
+
+
+_ENTRY_COLUMNS = "source, signature, sha256, recipe, status, reason"
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    return Entry(row[0], row[1], row[2], row[3], Status(row[4]), row[5])
 
 
 def _unavailable(path: Path, exc: BaseException) -> StoreError:

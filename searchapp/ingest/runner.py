@@ -21,6 +21,7 @@ from pathlib import Path
 from searchapp.app import App
 from searchapp.errors import ModelUnavailableError
 from searchapp.extract import ExtractOptions
+from searchapp.ingest.changes import same_on_disk, signature
 from searchapp.ingest.discover import OUTSIDE_ROOTS, FoundFile
 from searchapp.ingest.engine import IngestEngine
 from searchapp.ingest.kinds import ImageFile, MediaItem, SortedFiles, sort_files
@@ -30,7 +31,7 @@ from searchapp.ingest.recipe import Recipes, fields_of, media_recipe, recipes
 from searchapp.ingest.reuse import reusing_embedders
 from searchapp.ingest.scanning import Scan
 from searchapp.ingest.shards import Shard
-from searchapp.ingest.state import IngestState, signature
+from searchapp.ingest.state import IngestState
 from searchapp.ingest.summary import FileResult, IngestSummary, Outcome, Progress
 from searchapp.ingest.targets import Targets, current_targets, retrying
 from searchapp.ingest.versions import StoreVersions
@@ -41,6 +42,7 @@ __all__ = ["ingest", "remove"]
 _NO_CLIP = "no CLIP model (see the note above)"
 
 Item = FoundFile | ImageFile | MediaItem
+Unread = tuple[FileResult, str]  # a file reported without being read, and its signature
 
 
 def ingest(
@@ -100,11 +102,13 @@ def ingest(
                 present = {f.path for f in documents} | {i.found.path for i in images}
                 present |= {item.found.path for item in media}
                 summary.removed.extend(state.remove_missing(roots, present, shard))
-        for result in screened:
+        for result, _ in screened:
             _report(summary, result, progress)
         if clip_problem is not None:
-            _without_clip(summary, images, media, clip_problem, progress)
+            screened += _without_clip(summary, images, media, clip_problem, progress)
             images = []
+        if state is not None:
+            state.record_unread(screened)
         if state is not None and not force:
             documents, images, media = _skip_unchanged(
                 state, documents, images, media, summary, progress
@@ -170,24 +174,26 @@ def _found(item: Item) -> FoundFile:
 
 def _screen(
     files: SortedFiles, max_bytes: int
-) -> tuple[list[FileResult], list[FoundFile], list[ImageFile], list[MediaItem]]:
-    """Files reported without being read (a scan problem, too big), and the rest."""
-    screened: list[FileResult] = []
+) -> tuple[list[Unread], list[FoundFile], list[ImageFile], list[MediaItem]]:
+    """Files reported without being read (a scan problem, too big), each with its
+    signature, and the rest."""
+    screened: list[Unread] = []
 
-    def readable(found: FoundFile) -> bool:
+    def readable(found: FoundFile, sidecar: Path | None = None) -> bool:
         if found.problem:
             # Left out on purpose (a symlink out of the roots) is a skip, not a failure.
             outcome = Outcome.SKIPPED if found.problem == OUTSIDE_ROOTS else Outcome.FAILED
-            screened.append(FileResult(found.path, outcome, found.problem))
-            return False
-        if found.size > max_bytes:
+            result = FileResult(found.path, outcome, found.problem)
+        elif found.size > max_bytes:
             reason = f"larger than SEARCHAPP_MAX_FILE_BYTES ({found.size} > {max_bytes} bytes)"
-            screened.append(FileResult(found.path, Outcome.SKIPPED, reason, size=found.size))
-            return False
-        return True
+            result = FileResult(found.path, Outcome.SKIPPED, reason, size=found.size)
+        else:
+            return True
+        screened.append((result, signature(found, sidecar)))
+        return False
 
     documents = [f for f in files.documents if readable(f)]
-    images = [image for image in files.images if readable(image.found)]
+    images = [image for image in files.images if readable(image.found, image.sidecar)]
     media = [item for item in files.media if readable(item.found)]
     return screened, documents, images, media
 
@@ -206,12 +212,13 @@ def _skip_unchanged(
     )
 
     def changed(found: FoundFile, sidecar: Path | None = None) -> bool:
+        # Only a done file is skipped: one skipped or failed before is read again.
         entry = entries.get(str(found.path))
         if (
             entry is not None
             and entry.done
             and entry.recipe == state.recipes.of(found.path)
-            and entry.signature == signature(found, sidecar)
+            and same_on_disk(entry, found, sidecar)
         ):
             _report(summary, FileResult(found.path, Outcome.UNCHANGED, size=found.size), progress)
             return False
@@ -294,7 +301,7 @@ def _without_clip(
     media: list[MediaItem],
     problem: str,
     progress: Progress | None,
-) -> None:
+) -> list[Unread]:
     """Images skipped for want of CLIP: the reason once, a pointer to it per image."""
     videos = sum(item.may_have_pictures for item in media)
     if videos:
@@ -303,6 +310,9 @@ def _without_clip(
         summary.notices.append(f"{len(images)} image(s) skipped: {problem}")
     elif not videos:
         summary.notices.append(f"documents were not added to image -> text search: {problem}")
+    skipped: list[Unread] = []
     for image in images:
         result = FileResult(image.found.path, Outcome.SKIPPED, _NO_CLIP, size=image.found.size)
         _report(summary, result, progress)
+        skipped.append((result, signature(image.found, image.sidecar)))
+    return skipped

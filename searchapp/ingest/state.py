@@ -3,8 +3,9 @@
 A run goes in rounds of files (``SEARCHAPP_INGEST_CHECKPOINT_FILES``). For each
 round: the files are marked pending, every pass writes its rows, the store is
 flushed, and only then are the files marked done (or, for files that are now
-skipped or failed, their rows deleted and their entries dropped). See
-``manifest.py`` for why this order is safe to kill at any moment.
+skipped or failed, their rows deleted and the files recorded as skipped or
+failed, with no rows). See ``manifest.py`` for why this order is safe to kill
+at any moment.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchapp.app import App
-from searchapp.ingest.discover import FoundFile
-from searchapp.ingest.manifest import Entry, Finished, Manifest, WrittenRow
+from searchapp.ingest.manifest import Entry, Finished, Manifest, Settled, Status, WrittenRow
 from searchapp.ingest.recipe import Recipes
 from searchapp.ingest.shards import Shard
 from searchapp.ingest.summary import FileResult, Outcome
@@ -29,19 +29,6 @@ from searchapp.store.schema import ALL_SPECS
 
 # Sources per delete expression.
 _DELETE_GROUP = 256
-
-
-def signature(found: FoundFile, sidecar: Path | None = None) -> str:
-    """What says "this file has not changed" without reading it: size and mtime
-    (an image's caption sidecar's too: editing the caption changes the image)."""
-    parts = [f"{found.size}:{found.mtime!r}"]
-    if sidecar is not None:
-        try:
-            stat = os.stat(sidecar)
-            parts.append(f"{stat.st_size}:{stat.st_mtime!r}")
-        except OSError:
-            parts.append("no sidecar")
-    return ";".join(parts)
 
 
 @dataclass
@@ -105,29 +92,48 @@ class IngestState:
         self, roots: Sequence[Path], present: set[Path], shard: Shard | None
     ) -> list[Path]:
         """Delete the rows of known files under the folder ``roots`` that are no
-        longer there (in ``shard``'s share only), then forget them."""
-        missing: list[str] = []
+        longer there (in ``shard``'s share only), then forget them. Returns those
+        that had rows (a skipped or failed file had none: it is forgotten quietly)."""
+        missing: dict[str, Entry] = {}
         for root in roots:
             root = Path(os.path.abspath(root))
             if not root.is_dir():
                 continue
-            for source in self.manifest.sources_under(root):
+            for source, entry in self.manifest.entries_under(root).items():
                 path = Path(source)
                 if path in present or (shard is not None and not shard.owns(path, roots)):
                     continue
-                missing.append(source)
-        missing = sorted(set(missing))
-        self.remove(missing)
-        return [Path(s) for s in missing]
+                missing[source] = entry
+        self.remove(sorted(missing))
+        return [Path(s) for s in sorted(missing) if missing[s].may_hold_rows]
 
     def remove(self, sources: Sequence[str]) -> None:
         """Delete the rows of ``sources`` in every space, then forget them: a file
         that comes back (moved away and back, same size and mtime) is ingested again.
         Rows go first, so a crash in between leaves a file recorded with no rows,
-        which the next delete of it finishes."""
-        if sources:
-            self.delete_rows(sources)
-            self.manifest.forget(sources)
+        which the next delete of it finishes. Files recorded as skipped or failed
+        have no rows to delete."""
+        if not sources:
+            return
+        entries = self.manifest.entries(sources)
+        with_rows = [s for s in sources if s not in entries or entries[s].may_hold_rows]
+        if with_rows:
+            self.delete_rows(with_rows)
+        self.manifest.forget(sources)
+
+    def record_unread(self, unread: Sequence[tuple[FileResult, str]]) -> None:
+        """Record files skipped or failed without being read (too big, a scan problem,
+        no model for them), each with its signature, so the worker does not try
+        them again until they change. A file whose rows the store holds keeps its
+        entry (and its rows): nothing of it was read to replace them."""
+        if not unread:
+            return
+        entries = self.entries(result.path for result, _ in unread)
+        self.manifest.settle(
+            _settled(result, sig)
+            for result, sig in unread
+            if not (str(result.path) in entries and entries[str(result.path)].may_hold_rows)
+        )
 
     def delete_rows(self, sources: Sequence[str]) -> None:
         """Delete every row of ``sources`` in every space, and flush (so it lasts)."""
@@ -154,9 +160,10 @@ class IngestState:
         return ManifestVersions(self.manifest, entries, self.recipes.of)
 
     def finish_round(self, versions: ManifestVersions, outcome: RoundOutcome) -> None:
-        """Flush what the round wrote, then record it; clear what is now skipped or failed."""
+        """Flush what the round wrote, then record it; clear the rows of what is now
+        skipped or failed, then record that."""
         finished: list[Finished] = []
-        cleared: list[str] = []
+        cleared: list[Settled] = []
         for path, result in outcome.results.items():
             source = str(path)
             if result.outcome is Outcome.INGESTED:
@@ -176,14 +183,23 @@ class IngestState:
                     Finished(source, outcome.signatures[path], entry.sha256, recipe, None)
                 )
             else:
-                cleared.append(source)
+                cleared.append(_settled(result, outcome.signatures[path]))
         # Rows of files now skipped or failed: those of an older version, or
         # what one pass wrote before another failed. The index holds each
         # file's current version or nothing.
-        stale = [s for s in cleared if versions.stored(Path(s)) or Path(s) in outcome.written]
+        stale = [
+            item.source
+            for item in cleared
+            if versions.stored(Path(item.source)) or Path(item.source) in outcome.written
+        ]
         if stale:
             self.delete_rows(stale)
         elif outcome.written:
             self.flush()
         self.manifest.commit(finished)
-        self.manifest.forget(cleared)
+        self.manifest.settle(cleared)
+
+
+def _settled(result: FileResult, sig: str) -> Settled:
+    status = Status.FAILED if result.outcome is Outcome.FAILED else Status.SKIPPED
+    return Settled(str(result.path), sig, status, result.reason)

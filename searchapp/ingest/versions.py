@@ -62,7 +62,8 @@ class ManifestVersions:
 
     def stored(self, path: Path) -> bool:
         """True when the store may hold rows of some version of the file."""
-        return str(path) in self.entries
+        entry = self.entries.get(str(path))
+        return entry is not None and entry.may_hold_rows
 
     def stale_rows(self, path: Path, sha256: str, space: str, new_ids: set[str]) -> str:
         if not self.stored(path):

@@ -61,13 +61,17 @@ _MIGRATIONS: tuple[str, ...] = (
         request_id TEXT,
         reason TEXT NOT NULL
     );
-    -- What the worker last synced per path (size, mtime): a rescan queues only
-    -- files that changed since, and removals of files that are gone.
+    -- What the worker last synced per path (dropped by 2).
     CREATE TABLE seen (
         path TEXT PRIMARY KEY,
         size INTEGER NOT NULL,
         mtime REAL NOT NULL
     );
+    """,
+    # 2: the worker asks the ingest manifest whether a file changed
+    # (searchapp/ingest/changes.py): one record of what was ingested, not two.
+    """
+    DROP TABLE seen;
     """,
 )
 

@@ -31,7 +31,6 @@ CAPTION = "caption"  # a sidecar: read with its image, not a document of its own
 class PathResult:
     outcome: str  # an ingest Outcome value, "removed" or "caption"
     reason: str = ""
-    seen: tuple[int, float] | None = None  # (size, mtime) that was ingested
 
     @property
     def failed(self) -> bool:
@@ -80,11 +79,9 @@ def sync_paths(
         for file in found:
             done = by_path.get(file.path)
             if done is None:
-                result.paths[file.path] = PathResult(CAPTION, seen=(file.size, file.mtime))
+                result.paths[file.path] = PathResult(CAPTION)
             else:
-                result.paths[file.path] = PathResult(
-                    done.outcome.value, done.reason, seen=(file.size, file.mtime)
-                )
+                result.paths[file.path] = PathResult(done.outcome.value, done.reason)
     # A file that vanished between the check and the scan is gone.
     for path in present:
         if path not in result.paths:

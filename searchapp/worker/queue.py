@@ -125,20 +125,9 @@ class JobQueue:
             for r in rows
         ]
 
-    def complete(
-        self,
-        job: Job,
-        *,
-        outcome: str,
-        reason: str = "",
-        failed: bool = False,
-        seen: tuple[int, float] | None = None,
-    ) -> None:
-        """Finish ``job`` (after its ingest returned) and record what was synced.
-
-        ``seen`` is the (size, mtime) the file had when it was ingested; None for a
-        removed path, which leaves the files seen.
-        """
+    def complete(self, job: Job, *, outcome: str, reason: str = "", failed: bool = False) -> None:
+        """Finish ``job`` (after its ingest returned). What was ingested, skipped or
+        failed, and with which size and mtime, is the ingest manifest's to record."""
         now = time.time()
         with self.db.write() as conn:
             conn.execute(
@@ -146,13 +135,6 @@ class JobQueue:
                 " lease_until = NULL WHERE id = ?",
                 ("failed" if failed else "done", outcome, reason, now, job.id),
             )
-            if seen is None:
-                conn.execute("DELETE FROM seen WHERE path = ?", (str(job.path),))
-            else:
-                conn.execute(
-                    "INSERT OR REPLACE INTO seen (path, size, mtime) VALUES (?, ?, ?)",
-                    (str(job.path), seen[0], seen[1]),
-                )
             if failed:
                 _record_error(conn, now, reason, job.path, job.request_id)
 
@@ -176,29 +158,7 @@ class JobQueue:
         with self.db.write() as conn:
             _record_error(conn, time.time(), reason, path, request_id)
 
-    # --- what was synced -------------------------------------------------------
-
-    def seen_under(self, roots: Sequence[Path]) -> dict[Path, tuple[int, float]]:
-        """The synced (size, mtime) of every seen path under ``roots``."""
-        found: dict[Path, tuple[int, float]] = {}
-        with self.db.read() as conn:
-            for root in roots:
-                prefix = str(root).rstrip("/") + "/"
-                rows = conn.execute(
-                    "SELECT path, size, mtime FROM seen WHERE substr(path, 1, ?) = ?",
-                    (len(prefix), prefix),
-                )
-                found.update({Path(r["path"]): (r["size"], r["mtime"]) for r in rows})
-        return found
-
-    def seen_of(self, paths: Sequence[Path]) -> dict[Path, tuple[int, float]]:
-        """The synced (size, mtime) of those of ``paths`` that were synced."""
-        with self.db.read() as conn:
-            rows = [
-                conn.execute("SELECT size, mtime FROM seen WHERE path = ?", (str(p),)).fetchone()
-                for p in paths
-            ]
-        return {p: (r["size"], r["mtime"]) for p, r in zip(paths, rows, strict=True) if r}
+    # --- what is waiting ------------------------------------------------------
 
     def pending_paths(self) -> set[Path]:
         """Paths with a job waiting or running."""

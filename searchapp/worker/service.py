@@ -21,6 +21,7 @@ from pathlib import Path
 from searchapp.app import App
 from searchapp.errors import ConfigError, QueueUnavailableError, SearchappError
 from searchapp.ingest import FileResult
+from searchapp.ingest.changes import IngestedFiles
 from searchapp.worker.adapter import SyncResult, record_roots, sync_paths
 from searchapp.worker.queue import Job, JobQueue, WorkerIdentity
 from searchapp.worker.rescan import rescan
@@ -82,6 +83,7 @@ class Worker:
     def __init__(self, app: App, queue: JobQueue, options: WorkerOptions) -> None:
         self._app = app
         self._queue = queue
+        self._files = IngestedFiles(app.settings)  # what the ingest manifest records
         self._board = StatusBoard(queue)
         self._options = options
         self._me = WorkerIdentity.current()
@@ -116,12 +118,13 @@ class Worker:
                 watcher = RootWatcher(
                     options.roots,
                     self._queue,
+                    known_under=self._files.under,
                     debounce=options.debounce_seconds,
                     on_events_lost=self._rescan_now.set,
                 )
                 watcher.start()
             # Changes made while no worker watched (or events lost in a kill).
-            rescan(self._queue, options.roots)
+            rescan(self._files, self._queue, options.roots)
             if not options.once:
                 rescans = threading.Thread(
                     target=self._rescan_loop, args=(helpers_stop,), name="rescan", daemon=True
@@ -201,18 +204,19 @@ class Worker:
         self._finish(jobs, result)
 
     def _skip_unchanged(self, jobs: list[Job]) -> list[Job]:
-        """Finish, without reading them, event jobs for files that are as last synced.
+        """Finish, without reading them, event jobs for files that are as the ingest
+        manifest records them (ingested, skipped or failed).
 
         The watcher reports an upload being moved into place, and editors touch
-        files without changing them; an upload itself is always ingested, so its
-        request says what ingest made of it.
+        files without changing them; a file that failed is not read again until
+        it changes. An upload itself is always ingested, so its request says
+        what ingest made of it.
         """
-        seen = self._queue.seen_of([job.path for job in jobs if job.origin != "upload"])
+        unchanged = self._files.unchanged([job.path for job in jobs if job.origin != "upload"])
         left = []
         for job in jobs:
-            stat = _stat(job.path)
-            if stat is not None and seen.get(job.path) == stat:
-                self._queue.complete(job, outcome="unchanged", seen=stat)
+            if job.path in unchanged:
+                self._queue.complete(job, outcome="unchanged")
                 self.totals.done += 1
             else:
                 left.append(job)
@@ -227,9 +231,7 @@ class Worker:
                 self._queue.complete(job, outcome="removed")
                 self.totals.done += 1
                 continue
-            self._queue.complete(
-                job, outcome=done.outcome, reason=done.reason, failed=done.failed, seen=done.seen
-            )
+            self._queue.complete(job, outcome=done.outcome, reason=done.reason, failed=done.failed)
             if done.failed:
                 self.totals.failed += 1
                 log.warning("%s: %s", job.path, done.reason)
@@ -254,16 +256,8 @@ class Worker:
                 return
             self._rescan_now.clear()
             try:
-                rescan(self._queue, self._options.roots)
+                rescan(self._files, self._queue, self._options.roots)
             except SearchappError as exc:
                 log.warning("rescan failed: %s", exc)
             if not asked and interval <= 0:
                 return
-
-
-def _stat(path: Path) -> tuple[int, float] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_size, stat.st_mtime) if path.is_file() else None

@@ -82,11 +82,13 @@ class RootWatcher:
         roots: Sequence[Path],
         queue: JobQueue,
         *,
+        known_under: Callable[[Path], list[Path]],
         debounce: float,
         on_events_lost: Callable[[], None],
     ) -> None:
         self._roots = list(roots)
         self._queue = queue
+        self._known_under = known_under  # the ingested files inside a folder
         self._debouncer = Debouncer(debounce)
         self._on_events_lost = on_events_lost
         self._observer = Observer()
@@ -122,10 +124,10 @@ class RootWatcher:
                 return  # reads change nothing
             touched = [p for p in (src, dest) if p is not None and not self._hidden(p)]
         elif isinstance(event, (DirDeletedEvent, DirMovedEvent)):
-            # What the worker synced under a folder that went away; a folder moved
-            # in is listed on disk (watchdog also reports its files one by one).
+            # What the ingest state records under a folder that went away; a folder
+            # moved in is listed on disk (watchdog also reports its files one by one).
             if not self._hidden(src):
-                touched.extend(self._queue.seen_under([src]))
+                touched.extend(self._known_under(src))
             if dest is not None and not self._hidden(dest):
                 touched.extend(self._files_in(dest))
         elif isinstance(event, DirCreatedEvent) and not self._hidden(src):

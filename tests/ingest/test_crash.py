@@ -200,7 +200,9 @@ def manifest_tables(app: App) -> tuple[set[tuple], set[tuple]]:
     """The manifest's files (source, signature, sha256, recipe, done) and rows
     (space, id, source, input key), without its timestamps."""
     with closing(sqlite3.connect(manifest_path(app.settings))) as db:
-        files = set(db.execute("SELECT source, signature, sha256, recipe, done FROM files"))
+        files = set(
+            db.execute("SELECT source, signature, sha256, recipe, status = 'done' FROM files")
+        )
         rows = set(db.execute("SELECT space, id, source, key FROM rows"))
     return files, rows
 

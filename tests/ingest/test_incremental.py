@@ -14,6 +14,7 @@ import pytest
 
 from searchapp.app import App
 from searchapp.ingest import Outcome, ingest, scan
+from searchapp.ingest.manifest import Manifest
 from searchapp.ingest.rows import row_id
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC, VectorCollection
 from searchapp.store.filters import equals
@@ -166,6 +167,48 @@ def test_a_changed_file_that_now_fails_loses_its_old_rows(
     assert {r.path: r.outcome for r in again.results}[doc] is Outcome.FAILED
     assert str(doc) not in sources(app)
     helpers.check_manifest_matches_store(app)
+
+
+def test_skipped_and_failed_files_are_recorded_and_read_again_by_the_next_run(
+    app: App, tmp_path: Path, helpers
+) -> None:
+    # Recorded for the worker (which leaves them alone until they change);
+    # `searchapp ingest` reads them again and reports them as before.
+    root = tmp_path / "tree"
+    helpers.mixed_tree(root, documents=2, images=1)
+    empty = root / "docs" / "empty.txt"
+    empty.write_text("")
+    broken = root / "docs" / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
+
+    def not_ingested(summary) -> dict[Path, tuple[Outcome, str]]:
+        return {
+            r.path: (r.outcome, r.reason)
+            for r in summary.results
+            if r.outcome in (Outcome.SKIPPED, Outcome.FAILED)
+        }
+
+    first = not_ingested(run(app, root))
+    assert [first[empty][0], first[broken][0]] == [Outcome.SKIPPED, Outcome.FAILED]
+    manifest = Manifest.open(app.settings)
+    try:
+        entries = manifest.entries([str(empty), str(broken)])
+    finally:
+        manifest.close()
+    assert {Path(e.source): (e.status.value, e.reason) for e in entries.values()} == {
+        path: (outcome.value, reason) for path, (outcome, reason) in first.items()
+    }
+    assert not_ingested(run(app, root)) == first
+    helpers.check_manifest_matches_store(app)
+    empty.unlink()
+    broken.unlink()
+    third = run(app, root)
+    assert third.removed == []  # they had no rows
+    manifest = Manifest.open(app.settings)
+    try:
+        assert manifest.entries([str(empty), str(broken)]) == {}
+    finally:
+        manifest.close()
 
 
 class _Interrupted(BaseException):

@@ -79,7 +79,7 @@ def _text_rows(app: App) -> dict[str, dict]:
 def _manifest(app: App) -> dict[str, tuple[str, bool]]:
     manifest = Manifest.open(app.settings)
     try:
-        rows = manifest._db.execute("SELECT source, sha256, done FROM files").fetchall()
+        rows = manifest._db.execute("SELECT source, sha256, status = 'done' FROM files").fetchall()
         return {source: (sha, bool(done)) for source, sha, done in rows}
     finally:
         manifest.close()

@@ -86,7 +86,7 @@ def test_status_follows_a_request(api: TestClient) -> None:
     assert body["worker_alive"] is True
     assert body["current_file"] == str(job.path)
     assert body["queue"]["running"] == 1 and body["running"] == [str(job.path)]
-    queue.complete(job, outcome="failed", reason="cannot read it", failed=True, seen=(5, 1.0))
+    queue.complete(job, outcome="failed", reason="cannot read it", failed=True)
     body = api.get(accepted["status_url"]).json()
     assert body["queue"]["failed"] == 1
     assert body["request"]["finished"] is True

@@ -59,7 +59,7 @@ def test_an_event_during_a_run_queues_the_path_again_but_not_in_parallel(db: Pat
     [running] = queue.claim(me, 10)
     queue.enqueue([Path("/a/1.txt")], origin="watch")  # changed again while ingesting
     assert queue.claim(other, 10) == []  # not while the first run goes on
-    queue.complete(running, outcome="ingested", seen=(3, 1.0))
+    queue.complete(running, outcome="ingested")
     [again] = queue.claim(other, 10)
     assert again.path == Path("/a/1.txt") and again.id != running.id
 
@@ -70,16 +70,15 @@ def test_done_only_when_completed(db: Path) -> None:
     queue.enqueue([Path("/a/1.txt")], origin="watch")
     [job] = queue.claim(_worker(), 1)
     assert board.snapshot().counts == {"queued": 0, "running": 1, "done": 0, "failed": 0}
-    queue.complete(job, outcome="ingested", seen=(10, 2.5))
+    queue.complete(job, outcome="ingested")
     assert board.snapshot().counts == {"queued": 0, "running": 0, "done": 1, "failed": 0}
-    assert queue.seen_under([Path("/a")]) == {Path("/a/1.txt"): (10, 2.5)}
 
 
 def test_a_failed_file_is_reported_with_its_reason(db: Path) -> None:
     queue = JobQueue(db)
     queue.enqueue([Path("/a/bad.pdf")], origin="upload", request_id="r2")
     [job] = queue.claim(_worker(), 1)
-    queue.complete(job, outcome="failed", reason="not a PDF", failed=True, seen=(4, 1.0))
+    queue.complete(job, outcome="failed", reason="not a PDF", failed=True)
     snapshot = StatusBoard(queue).snapshot()
     assert snapshot.counts["failed"] == 1
     [error] = snapshot.recent_errors
@@ -167,7 +166,7 @@ def test_request_items_follow_the_latest_job(db: Path) -> None:
     [item] = board.snapshot("r3").request or []
     assert (item.original_name, item.state) == ("notes.md", "queued")
     [job] = queue.claim(_worker(), 1)
-    queue.complete(job, outcome="ingested", seen=(12, 1.0))
+    queue.complete(job, outcome="ingested")
     [item] = board.snapshot("r3").request or []
     assert (item.state, item.outcome) == ("done", "ingested")
     assert board.snapshot("nope").request == []
@@ -213,7 +212,7 @@ def test_producers_in_other_processes_and_a_consumer_lose_nothing(db: Path) -> N
         finished = all(p.poll() is not None for p in producers)  # before the claim
         jobs = queue.claim(me, 7)
         for job in jobs:
-            queue.complete(job, outcome="ingested", seen=(1, 1.0))
+            queue.complete(job, outcome="ingested")
             done.add(job.path)
         if not jobs and finished:
             break

@@ -11,6 +11,7 @@ import pytest
 
 from searchapp.app import App
 from searchapp.errors import StoreUnavailableError
+from searchapp.ingest import ingest, scan
 from searchapp.search import SearchRequest
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC
 from searchapp.store.filters import equals
@@ -102,6 +103,69 @@ def test_a_corrupt_file_is_reported_and_the_rest_goes_on(
     assert snapshot.recent_errors[0].path == str(root / "broken.pdf")
     _once(app, queue, root)  # unchanged: not retried on every rescan
     assert StatusBoard(queue).snapshot().counts["failed"] == 1
+
+
+def _outcomes(queue: JobQueue) -> dict[str, list[str]]:
+    """path -> the outcome of each finished job for it, oldest first."""
+    found: dict[str, list[str]] = {}
+    with queue.db.read() as conn:
+        for row in conn.execute("SELECT path, outcome FROM jobs WHERE finished_at ORDER BY id"):
+            found.setdefault(row["path"], []).append(row["outcome"])
+    return found
+
+
+def test_files_ingested_without_the_worker_are_not_ingested_again_by_its_rescan(
+    app: App, queue: JobQueue, root: Path
+) -> None:
+    # `searchapp ingest` of a watched folder: the manifest is the one record of
+    # what is in the store, so the worker finds nothing to do.
+    tea = root / "tea.md"
+    tea.write_text("# Tea\n\nGreen tea leaves are steamed to stop oxidation.")
+    bikes = root / "bikes.txt"
+    bikes.write_text("A derailleur moves the chain between sprockets on a bicycle.")
+    found = scan([root])
+    ingest(app, found.files, roots=found.roots)
+    _once(app, queue, root)
+    assert StatusBoard(queue).snapshot().counts == {
+        "queued": 0,
+        "running": 0,
+        "done": 0,
+        "failed": 0,
+    }
+    # Deleted while no worker ran: the next rescan removes its rows.
+    tea.unlink()
+    _once(app, queue, root)
+    assert _outcomes(queue) == {str(tea): ["removed"]}
+    assert _sources(app) == {str(bikes)}
+
+
+def test_skipped_and_failed_files_are_tried_again_only_once_they_changed(
+    app: App, queue: JobQueue, root: Path
+) -> None:
+    empty = root / "empty.txt"
+    empty.write_text("")
+    broken = root / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    good = root / "good.txt"  # the store is never empty (an empty one resets state)
+    good.write_text("Bees collect nectar and make honey.")
+    _once(app, queue, root)
+    first = {str(empty): ["skipped"], str(broken): ["failed"], str(good): ["ingested"]}
+    assert _outcomes(queue) == first
+    _once(app, queue, root)  # a rescan: unchanged, not tried again
+    queue.enqueue([empty, broken], origin="watch")  # touched, not changed
+    _once(app, queue, root)
+    assert _outcomes(queue) == {
+        **first,
+        str(empty): ["skipped", "unchanged"],
+        str(broken): ["failed", "unchanged"],
+    }
+    empty.write_text("Rivers drop their silt where they meet the sea, building a delta.")
+    broken.write_bytes(b"%PDF-1.4 still not a pdf, only longer")
+    _once(app, queue, root)
+    outcomes = _outcomes(queue)
+    assert outcomes[str(empty)] == ["skipped", "unchanged", "ingested"]
+    assert outcomes[str(broken)] == ["failed", "unchanged", "failed"]
+    assert _sources(app) == {str(good), str(empty)}
 
 
 def test_an_unreachable_store_keeps_the_jobs(

@@ -14,7 +14,10 @@ from watchdog.events import (
     FileOpenedEvent,
 )
 
-from searchapp.worker.queue import JobQueue, WorkerIdentity
+from searchapp.config import Settings
+from searchapp.ingest.changes import IngestedFiles
+from searchapp.ingest.manifest import Finished, Manifest
+from searchapp.worker.queue import JobQueue
 from searchapp.worker.watch import Debouncer, RootWatcher
 
 
@@ -28,12 +31,22 @@ def test_a_path_is_ready_once_it_has_been_quiet() -> None:
     assert len(debouncer) == 0
 
 
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(state_dir=tmp_path / "state")
+
+
 def _watcher(tmp_path: Path) -> tuple[RootWatcher, Path, list[int]]:
     root = tmp_path / "root"
     root.mkdir()
     lost: list[int] = []
     queue = JobQueue(tmp_path / "queue.db")
-    watcher = RootWatcher([root], queue, debounce=0.0, on_events_lost=lambda: lost.append(1))
+    watcher = RootWatcher(
+        [root],
+        queue,
+        known_under=IngestedFiles(_settings(tmp_path)).under,
+        debounce=0.0,
+        on_events_lost=lambda: lost.append(1),
+    )
     return watcher, root, lost
 
 
@@ -56,11 +69,10 @@ def test_which_events_queue_which_paths(tmp_path: Path) -> None:
 
 def test_folder_moves_and_deletes_cover_their_files(tmp_path: Path) -> None:
     watcher, root, _ = _watcher(tmp_path)
-    queue = watcher._queue
     gone = root / "old" / "x.txt"
-    queue.enqueue([gone], origin="watch")
-    [job] = queue.claim(WorkerIdentity.current(), 1)
-    queue.complete(job, outcome="ingested", seen=(1, 1.0))
+    manifest = Manifest.open(_settings(tmp_path))  # ingested (by the worker or not)
+    manifest.commit([Finished(str(gone), "1:1.0", "sha", "recipe", [])])
+    manifest.close()
     (root / "new").mkdir()
     (root / "new" / "y.txt").write_text("y")
     watcher.handle(DirMovedEvent(str(root / "old"), str(root / "new")))
