@@ -178,6 +178,7 @@ class IngestState:
                 )
             elif result.outcome is Outcome.UNCHANGED:
                 entry = versions.entries[source]
+                assert entry.sha256 is not None  # unchanged: only a done entry, hashed
                 recipe = self.recipes.of(path)
                 finished.append(
                     Finished(source, outcome.signatures[path], entry.sha256, recipe, None)
