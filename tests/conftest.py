@@ -164,8 +164,9 @@ def app(settings: Settings, embedders: Embedders) -> Iterator[App]:
 
 @pytest.fixture(scope="session")
 def fake_models() -> Embedders:
-    """Text models that hash words into vectors (no MiniLM), and the tiny random CLIP,
-    shared by the session like ``embedders``."""
+    """Text models that hash words into vectors (no MiniLM), and the same tiny random
+    CLIP as ``embedders`` (image paths need one; it loads in a fraction of a second
+    once torch is imported). Shared by the session like ``embedders``."""
     from tests.fakes import fake_embedders
 
     return fake_embedders(Settings(lite_shared=False, test_random_clip=True))
