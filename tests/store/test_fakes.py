@@ -10,6 +10,7 @@ statistics are per segment).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,16 +28,18 @@ from tests.ingested import ingest_cleanly
 pytestmark = [pytest.mark.integration]
 
 DOCUMENTS = {
-    "bees.md": "# Honey bees\n\nBees collect nectar from flowers and make honey in the hive.",
+    "notes/bees.md": "# Honey bees\n\nBees collect nectar from flowers and make honey in the hive.",
     "hive.txt": "A hive of bees needs room: the beekeeper adds a box when nectar flows.",
-    "mars.txt": "Why Mars is red\n\nIron oxide dust covers the surface of the planet Mars.",
+    "notes/mars.txt": "Why Mars is red\n\nIron oxide dust covers the surface of the planet Mars.",
     "planets.md": "# Planets\n\nMars and Venus are rocky planets; Jupiter is a gas giant.",
     "tea.md": "# Brewing tea\n\nSteep green tea leaves in water below boiling for two minutes.",
-    "coffee.txt": "Coffee beans are roasted, ground and brewed with hot water.",
+    "notes/deeper/coffee.txt": "Coffee beans are roasted, ground and brewed with hot water.",
     "chess.txt": "Chess openings: the Sicilian Defence answers e4 with c5.",
     # A common word many times: a rare word must outweigh it (BM25's idf).
     "water.txt": "Water, water everywhere: water boils, water freezes, water flows.",
+    "water.html": "<html><body><p>Hot water for tea, and honey in it.</p></body></html>",
 }
+OLD = ("hive.txt", "planets.md", "notes/mars.txt")  # modified at 1,000 s; the rest at 2,000 s
 QUERIES = [
     "honey bees in a hive",
     "the red planet Mars",
@@ -44,19 +47,29 @@ QUERIES = [
     "chess",
     "honey water",
 ]
-FILTERS = [
-    SearchFilters(),
-    SearchFilters(extensions=("md",)),
-    SearchFilters(media_types=("text/*",), folder="/"),
-    SearchFilters(media_types=("text/plain", "text/markdown"), modified_after=0.0),
-]
+# Each filter leaves out some of the library (the folder one: everything not under notes/).
+FILTERS = {
+    "none": lambda root: SearchFilters(),
+    "extension": lambda root: SearchFilters(extensions=("md",)),
+    "folder": lambda root: SearchFilters(folder=str(root / "notes")),
+    "family-and-dates": lambda root: SearchFilters(
+        media_types=("text/*",), modified_after=1500.0, modified_before=2500.0
+    ),
+    "types-and-before": lambda root: SearchFilters(
+        media_types=("text/plain", "text/html"), modified_before=1500.0
+    ),
+}
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("library")
     for name, text in DOCUMENTS.items():
-        (root / name).write_text(text, encoding="utf-8")
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        mtime = 1000.0 if name in OLD else 2000.0
+        os.utime(path, (mtime, mtime))
     return root
 
 
@@ -86,9 +99,10 @@ def ranked(app: App, request: SearchRequest) -> list[tuple[str, float]]:
 
 
 @pytest.mark.parametrize("retrieval", list(Retrieval), ids=lambda r: r.value)
-@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: f.expression() or "none")
-def test_same_hits_in_the_same_order(apps, retrieval: Retrieval, filters) -> None:
+@pytest.mark.parametrize("narrowed", list(FILTERS))
+def test_same_hits_in_the_same_order(apps, library, retrieval: Retrieval, narrowed) -> None:
     real, fake = apps
+    filters = FILTERS[narrowed](library)
     for query in QUERIES:
         for k, offset in ((3, 0), (3, 2), (10, 0)):
             request = SearchRequest(
@@ -155,3 +169,20 @@ def test_fake_vectors_are_deterministic_and_normalised() -> None:
     # Same words, same vector; shared words are closer than none.
     np.testing.assert_allclose(first[0], first[1], rtol=1e-6)
     assert float(first[0] @ a.embed(["honey cakes"])[0]) > float(first[0] @ first[2]) + 0.2
+
+
+def test_every_filter_leaves_some_out(apps, library: Path) -> None:
+    """So the comparisons above cannot pass on a filter the fake ignores."""
+    real, _ = apps
+
+    def names(filters: SearchFilters) -> set[str]:
+        request = SearchRequest(
+            text="water", k=20, retrieval=Retrieval.DENSE, filters=filters, min_relevance=0
+        )
+        return {name for name, _ in ranked(real, request)}
+
+    everything = names(SearchFilters())  # every document (one may have been deleted above)
+    assert len(everything) >= len(DOCUMENTS) - 1
+    for narrowed, make in FILTERS.items():
+        if narrowed != "none":
+            assert set() < names(make(library)) < everything, narrowed
