@@ -29,7 +29,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -445,11 +445,12 @@ class Filter:
         return predicate
 
     def _lex(self, expression: str) -> list[tuple[str, Any]]:
-        tokens, at = [], 0
+        tokens: list[tuple[str, Any]] = []
+        at = 0
         while at < len(expression.rstrip()):
             match = _TOKEN.match(expression, at)
-            if match is None:
-                self._unsupported()
+            if match is None or match.lastgroup is None:
+                return self._unsupported()
             at = match.end()
             kind = match.lastgroup
             text = match.group(kind)
@@ -464,7 +465,7 @@ class Filter:
                 tokens.append((kind, text))
         return tokens
 
-    def _unsupported(self) -> Any:
+    def _unsupported(self) -> NoReturn:
         raise NotImplementedError(f"FakeMilvusClient cannot evaluate {self._expression!r}")
 
     def _peek(self) -> tuple[str, Any] | None:
@@ -473,7 +474,7 @@ class Filter:
     def _take(self, kind: str, text: str | None = None) -> Any:
         token = self._peek()
         if token is None or token[0] != kind or (text is not None and token[1] != text):
-            self._unsupported()
+            return self._unsupported()
         self._at += 1
         return token[1]
 
