@@ -21,8 +21,15 @@ from searchapp.store import Store
 
 class App:
     def __init__(
-        self, settings: Settings | None = None, embedders: Embedders | None = None
+        self,
+        settings: Settings | None = None,
+        embedders: Embedders | None = None,
+        *,
+        store: Store | None = None,
     ) -> None:
+        """``embedders`` and ``store`` are seams: tests share loaded models between
+        apps, and hand in a store on another client (tests/fakes.py's in-memory
+        one); by default each is made from ``settings`` on first use."""
         self.settings = settings or get_settings()
         try:
             private_folder(self.settings.state_dir)
@@ -32,8 +39,8 @@ class App:
                 f"({exc.strerror or exc}); set SEARCHAPP_STATE_DIR to a folder you can write"
             ) from exc
         self._lock = threading.Lock()
-        self._store: Store | None = None
-        if embedders is not None:  # a seam for tests: share loaded models between apps
+        self._store: Store | None = store
+        if embedders is not None:
             self.embedders = embedders
 
     @property

@@ -159,6 +159,30 @@ def app(settings: Settings, embedders: Embedders) -> Iterator[App]:
     application.close()
 
 
+# --- test seams: an in-memory store and a hashing text model (tests/fakes.py) ----
+
+
+@pytest.fixture(scope="session")
+def fake_models() -> Embedders:
+    """Text models that hash words into vectors (no MiniLM), and the same tiny random
+    CLIP as ``embedders`` (image paths need one; it loads in a fraction of a second
+    once torch is imported). Shared by the session like ``embedders``."""
+    from tests.fakes import fake_embedders
+
+    return fake_embedders(Settings(lite_shared=False, test_random_clip=True))
+
+
+@pytest.fixture
+def fake_app(settings: Settings, fake_models: Embedders) -> Iterator[App]:
+    """An app on an in-memory store with the hashing text model: for tests of logic
+    that neither Milvus nor MiniLM takes part in (see docs/testing.md)."""
+    from tests.fakes import fake_store
+
+    application = App(settings, embedders=fake_models, store=fake_store(settings))
+    yield application
+    application.close()
+
+
 # --- a real Milvus server, and tests that run on both backends ----------------
 
 

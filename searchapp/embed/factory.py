@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,10 +27,19 @@ class Embedders:
     thread.
     """
 
-    def __init__(self, settings: Settings, *, clip_source: ClipSource | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clip_source: ClipSource | None = None,
+        load_text: Callable[[str, TextBackend], TextEmbedder] | None = None,
+    ) -> None:
         self._settings = settings
         self._lock = threading.Lock()
         self._text: dict[tuple[str, TextBackend], TextEmbedder] = {}
+        # A seam for tests: how a text model is made from its name and backend
+        # (tests/fakes.py's hashing embedder); by default the model itself is loaded.
+        self._load_text_model = load_text or self._load_text
         # A seam for benchmarks and tests: CLIP weights other than the settings'.
         self._clip_source = clip_source
         self._clip_lock = threading.Lock()
@@ -63,7 +73,7 @@ class Embedders:
         backend = backend or self._settings.ingest_backend
         with self._lock:
             if (name, backend) not in self._text:
-                self._text[name, backend] = self._load_text(name, backend)
+                self._text[name, backend] = self._load_text_model(name, backend)
             return self._text[name, backend]
 
     def _load_text(self, name: str, backend: TextBackend) -> TextEmbedder:

@@ -21,13 +21,14 @@ QUERIES = json.loads((REPO / "tests" / "fixtures" / "paraphrase_queries.json").r
 
 
 @pytest.fixture(scope="module")
-def sample_app(sample_app, module_backend, request, embedders):
-    """data/ on each backend: on Lite, the session's (tests/search/conftest.py), so
-    the samples are not ingested once more."""
+def backend_sample_app(request, module_backend, module_backend_settings, embedders):
+    """data/ ingested on each backend. On Lite it is the session's ``sample_app``
+    (tests/search/conftest.py: the same settings and models), so the sample
+    corpus is embedded once for both Lite suites instead of twice."""
     if module_backend == "lite":
-        yield sample_app
+        yield request.getfixturevalue("sample_app")
         return
-    application = App(request.getfixturevalue("module_backend_settings"), embedders=embedders)
+    application = App(module_backend_settings, embedders=embedders)
     ingest_cleanly(application, [REPO / "data"])
     yield application
     application.close()
@@ -42,21 +43,21 @@ def _target(case: dict) -> tuple[Path, str | None]:
 
 
 @pytest.mark.parametrize("case", QUERIES, ids=[q["query"][:40] for q in QUERIES])
-def test_target_is_in_top_three(sample_app, case) -> None:
+def test_target_is_in_top_three(backend_sample_app, case) -> None:
     # The ranking alone: the floor is a trade-off, measured below.
-    result = sample_app.search.search_text(case["query"], k=3, min_relevance=0)
+    result = backend_sample_app.search.search_text(case["query"], k=3, min_relevance=0)
     found = [(Path(h.source), h.record_id) for h in result.hits]
     assert _target(case) in found, f"{case['query']!r}: got {found}"
 
 
-def test_the_default_floor_keeps_nearly_every_target(sample_app) -> None:
+def test_the_default_floor_keeps_nearly_every_target(backend_sample_app) -> None:
     # MiniLM's cosine barely separates these hardest paraphrases from absent topics
     # (docs/evaluation.md, "The relevance floor"): the floor is a rate, like SciFact's
     # 99.6%, not a promise per query. Today the lowest target rates 0.0048 and the
     # highest absent topic 0.0041, either side of the 0.005 floor.
     lost = []
     for case in QUERIES:
-        result = sample_app.search.search_text(case["query"], k=3)
+        result = backend_sample_app.search.search_text(case["query"], k=3)
         if _target(case) not in [(Path(h.source), h.record_id) for h in result.hits]:
             lost.append(case["query"])
     assert len(lost) <= len(QUERIES) // 20, lost

@@ -1,10 +1,12 @@
 """A small ingested tree and web apps on it under each access policy.
 
 ``served`` is ingested once (two notes under a root named ``notes-root``), its
-root recorded as `searchapp ingest` records it. ``web`` builds a TestClient for
-a policy: loopback (no login, as a developer runs it) or exposed (bound to
-0.0.0.0, so every request needs a token). Tokens are made with the real token
-store of the app's state folder.
+root recorded as `searchapp ingest` records it. What these tests check is
+access control, which happens before any search: the tree lives in the fake
+store with the hashing text model (tests/fakes.py), not in Milvus with MiniLM.
+``web`` builds a TestClient for a policy: loopback (no login, as a developer
+runs it) or exposed (bound to 0.0.0.0, so every request needs a token). Tokens
+are made with the real token store of the app's state folder.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from searchapp.embed import Embedders
 from searchapp.ingest import Outcome, ingest, scan
 from searchapp.ingest.roots import record_roots
 from searchapp.web import create_app
+from tests.fakes import FakeMilvusClient, fake_store
 
 ROOT_NAME = "notes-root"
 SECRET_TEXT = "The lighthouse keeper logs every passing ship in a leather book."
@@ -37,6 +40,11 @@ NOTES = {
 class Served:
     app: App
     root: Path
+    client: FakeMilvusClient  # the store's rows, for other apps on the same store
+
+    def reopened(self, settings: Settings) -> App:
+        """Another app (other settings) on the same store and models."""
+        return App(settings, embedders=self.app.embedders, store=fake_store(settings, self.client))
 
     def item_id(self, relative: str) -> str:
         from searchapp.ingest.rows import row_id
@@ -45,7 +53,7 @@ class Served:
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory, embedders: Embedders) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory, fake_models: Embedders) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("security") / ROOT_NAME
     for relative, text in NOTES.items():
         path = root / relative
@@ -56,11 +64,12 @@ def served(tmp_path_factory: pytest.TempPathFactory, embedders: Embedders) -> It
         lite_shared=False,
         search_consistency="Strong",
     )
-    app = App(settings, embedders=embedders)
+    client = FakeMilvusClient()
+    app = App(settings, embedders=fake_models, store=fake_store(settings, client))
     summary = ingest(app, scan([root]).files)
     assert summary.count(Outcome.INGESTED) == len(NOTES), summary.problems(Outcome.FAILED)
     record_roots(settings.state_dir, [root])
-    yield Served(app, root.resolve())
+    yield Served(app, root.resolve(), client)
     app.close()
 
 
@@ -93,7 +102,7 @@ def web(served: Served) -> Iterator[Web]:
     def build(bind_host: str | None = None, **overrides: object) -> TestClient:
         app = served.app
         if overrides:
-            app = App(served.app.settings.model_copy(update=overrides))
+            app = served.reopened(served.app.settings.model_copy(update=overrides))
             apps.append(app)
         return TestClient(create_app(app, warm=False, bind_host=bind_host))
 
