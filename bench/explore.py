@@ -185,7 +185,7 @@ def prepare_synthetic(state: Path, rows: int) -> str:
     store = Store.connect(settings)
     try:
         identity = ModelIdentity(model_id="synthetic-unit-vectors", dim=DIM)
-        collection = store.collection(TEXT_SPEC, identity, model_setting="")
+        collection = store.collection(TEXT_SPEC, identity)
         # Resumable: rows are the same on every run (seeded), and upserts are idempotent.
         done = collection.count()
         if done == rows:

@@ -21,8 +21,15 @@ if TYPE_CHECKING:
 
 # Rows per insert/upsert call: well under gRPC's message limit even for long chunks.
 _WRITE_BATCH = 512
-# Rows per query page when reading many rows back.
-_QUERY_PAGE = 1000
+# Rows per query page when reading many rows back: as many as memory allows,
+# because Milvus Lite answers every page by walking the whole collection in Python
+# (candidate lists, a dedup mask, a sort by id: ~1-2.5 s a page at 100,000 rows
+# whatever the page size), so 1,000-row pages made reading N rows cost N/1000 such
+# walks: reading 100,000 vectors took over 20 minutes. 16,384 is the largest batch
+# pymilvus's iterator and a server's query window accept. Rows with their vectors
+# cost ~28 KB each once decoded here (measured), so their pages are halved: ~230 MB.
+_QUERY_PAGE = 16384
+_VECTOR_PAGE = 8192
 
 
 class VectorCollection:
@@ -161,9 +168,13 @@ class VectorCollection:
         return [row for page in self.pages(expression, fields) for row in page]
 
     def pages(
-        self, expression: str, fields: Sequence[str], *, page_size: int = _QUERY_PAGE
+        self, expression: str, fields: Sequence[str], *, page_size: int | None = None
     ) -> Iterator[list[dict[str, Any]]]:
-        """Every row matching ``expression``, a page at a time (fields may include the vector)."""
+        """Every row matching ``expression`` exactly once, a page at a time, in id order
+        (fields may include the vector). ``page_size`` defaults to the largest page that
+        keeps memory bounded (see _QUERY_PAGE); tests pass small ones."""
+        if page_size is None:
+            page_size = _VECTOR_PAGE if "vector" in fields else _QUERY_PAGE
         # Query iterators read a snapshot that, on servers which do not hand out
         # one (Milvus 2.3), may lag the latest writes by up to a second; a Strong
         # query first makes the query nodes catch up with every finished write.
