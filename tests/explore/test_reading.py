@@ -59,10 +59,10 @@ def _expected() -> set[str]:
 def test_pages_return_every_row_exactly_once(collection) -> None:
     pages = list(collection.pages("", ["title", "vector"], page_size=PAGE))
     ids = [row["id"] for page in pages for row in page]
-    assert all(0 < len(page) <= PAGE for page in pages)
-    assert len(pages) == -(-len(_expected()) // PAGE)
     assert len(ids) == len(set(ids)), "a row came back twice"
     assert set(ids) == _expected(), "a row was skipped"
+    assert all(0 < len(page) <= PAGE for page in pages)
+    assert len(pages) == -(-len(_expected()) // PAGE)
     assert ids == sorted(ids)  # id order: the cursor the next page starts after
     titles = {row["id"]: row["title"] for page in pages for row in page}
     assert titles[_row(5)["id"]] == "updated"  # the newest version, once
