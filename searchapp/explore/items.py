@@ -5,9 +5,9 @@ document (a file, or one record of a .jsonl/.csv/.json file) in the text space,
 whose chunks are rolled up into their normalised mean vector. Rows are read
 a page at a time (the store's pages, sized by the store), so memory holds the
 items and one page, never a second copy of every row. Items come out sorted by
-source and record, each document's words from its first chunks: the order Milvus returns rows in
-(which follows the order concurrent ingest stages wrote them) changes nothing,
-so the same library always gets the same clusters.
+source and record, each document's words from its first chunks: the order
+Milvus returns rows in (which follows the order concurrent ingest stages wrote
+them) changes nothing, so the same library always gets the same clusters.
 """
 
 from __future__ import annotations

@@ -21,15 +21,18 @@ if TYPE_CHECKING:
 
 # Rows per insert/upsert call: well under gRPC's message limit even for long chunks.
 _WRITE_BATCH = 512
-# Rows per query page when reading many rows back: as many as memory allows,
-# because Milvus Lite answers every page by walking the whole collection in Python
-# (candidate lists, a dedup mask, a sort by id: ~1-2.5 s a page at 100,000 rows
-# whatever the page size), so 1,000-row pages made reading N rows cost N/1000 such
-# walks: reading 100,000 vectors took over 20 minutes. 16,384 is the largest batch
-# pymilvus's iterator and a server's query window accept. Rows with their vectors
-# cost ~28 KB each once decoded here (measured), so their pages are halved: ~230 MB.
+# Rows per query page when reading many rows back. Milvus Lite answers every page
+# by walking the whole collection in Python (candidate lists, a dedup mask, a sort
+# by id: ~0.3 s of CPU a page at 100,000 rows whatever the page size), so the
+# 1,000-row pages this used made reading N rows cost N/1000 walks (100,000 vectors
+# did not come back in 20 minutes). Without vectors a page can be large: Lite
+# materialises each row whole and drops what was not asked for at once. With
+# vectors memory sets the size: a SciFact duplicates run peaked at 574 / 791 /
+# 1,202 / 1,332 MB RSS with 1,000 / 2,048 / 4,096 / 8,192-row pages for the same
+# CPU time, ~100 KB a row in flight (the row materialised in Lite, encoded,
+# decoded here). 16,384 is the largest page pymilvus and a server accept.
 _QUERY_PAGE = 16384
-_VECTOR_PAGE = 8192
+_VECTOR_PAGE = 2048
 
 
 class VectorCollection:
