@@ -77,11 +77,14 @@ def run_step(state: Path, prefix: str, step: str, cache: Path) -> dict:
     elif step == "duplicates":
         report = service.duplicates("text", threshold=min(THRESHOLDS))
         extra["groups"] = _groups_by_threshold(report)
+        # The closest and the loosest groups found from the lowest threshold up.
+        close = sorted(
+            (g for g in report["groups"] if not g["exact"]), key=lambda g: -g["similarity"]
+        )
         extra["examples"] = [
-            [m["title"][:60] for m in g["members"][:3]]
-            for g in report["groups"]
-            if g["similarity"] >= 0.95 and not g["exact"]
-        ][:3]
+            [g["similarity"], *(m["title"][:50] for m in g["members"][:3])]
+            for g in (close[:2] + close[-2:] if len(close) > 4 else close)
+        ]
         extra["items"] = report["item_count"]
     elif step == NEAREST:
         extra.update(_nearest_report(store, local=settings.uses_milvus_lite))
@@ -129,10 +132,13 @@ def _nearest_report(store, *, local: bool) -> dict:
     found = nearest_local(items, 1) if local else nearest(collection, items, 1, ef=64)
     top = found.similarity[:, 0]
     top = top[np.isfinite(top)]
-    pairs = []
+    pairs, seen = [], set()
     for i in np.argsort(-found.similarity[:, 0])[:40]:
         j = int(found.index[i, 0])
-        if (i < j and items.sha256[i] != items.sha256[j]) or items.record_ids[i]:
+        # Distinct: not the same bytes (records of one file share its hash), once a pair.
+        distinct = items.sha256[i] != items.sha256[j] or items.record_ids[i]
+        if distinct and frozenset((int(i), j)) not in seen:
+            seen.add(frozenset((int(i), j)))
             pairs.append(
                 (
                     round(float(found.similarity[i, 0]), 3),
