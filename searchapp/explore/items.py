@@ -3,11 +3,11 @@
 An item is what a user sees as one thing: an image in the CLIP image space; a
 document (a file, or one record of a .jsonl/.csv/.json file) in the text space,
 whose chunks are rolled up into their normalised mean vector. Rows are read
-with a query iterator a page at a time, so memory holds the items, never a
-second copy of the rows. Items come out sorted by source and record, each
-document's words from its first chunks: the order Milvus returns rows in
-(which follows the order concurrent ingest stages wrote them) changes nothing,
-so the same library always gets the same clusters.
+a page at a time (the store's pages, sized by the store), so memory holds the
+items and one page, never a second copy of every row. Items come out sorted by
+source and record, each document's words from its first chunks: the order
+Milvus returns rows in (which follows the order concurrent ingest stages wrote
+them) changes nothing, so the same library always gets the same clusters.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC, CollectionSpec, VectorCo
 SPACES: dict[str, CollectionSpec] = {"text": TEXT_SPEC, "image": CLIP_IMAGE_SPEC}
 # Characters of an item's text kept for its cluster's label (bounds memory).
 _WORDS_PER_ITEM = 4000
-_PAGE = 1000
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
@@ -79,7 +78,7 @@ def read_items(
         fields = ["source", "record_id", "title", "sha256", "chunk_index", "text", "vector"]
     builder = _Builder(space)
     done = 0
-    for page in collection.pages("", fields, page_size=_PAGE):
+    for page in collection.pages("", fields):
         for row in page:
             builder.add(row)
         done += len(page)
@@ -183,7 +182,7 @@ def fingerprint(collection: VectorCollection) -> str:
     digest = hashlib.sha256(collection.physical_name.encode())
     ids = sorted(
         f"{row['id']}:{row.get('sha256', '')}"
-        for page in collection.pages("", ["sha256"], page_size=_PAGE * 5)
+        for page in collection.pages("", ["sha256"])
         for row in page
     )
     digest.update(str(len(ids)).encode())
