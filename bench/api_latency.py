@@ -25,6 +25,7 @@ Usage:
     python bench/api_latency.py --docs 1000 --work .state/bench-api-1000 --retrieval dense
     python bench/api_latency.py --work DIR --requests 100 --levels 1,8,32 --batching on
     python bench/api_latency.py --backend server --retrieval dense
+    python bench/api_latency.py --build-only        # build now, measure on a quiet machine
 """
 
 from __future__ import annotations
@@ -107,6 +108,12 @@ def main() -> None:
         help="lite: the shared local Milvus Lite process (the default set-up); server: "
         "Milvus 2.3.5 standalone (PyPI package milvus), the Lite rows copied into it once",
     )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build the collection (and, with --backend server, copy it into the server) "
+        "and stop: the slow part, which can run while the machine is busy",
+    )
     args = parser.parse_args()
 
     env = {
@@ -129,7 +136,8 @@ def main() -> None:
             env["SEARCHAPP_MILVUS_URI"] = server.uri
             copied = _copy_to_server(args.work.resolve(), server.uri)
             print(f"server {server.uri}: {copied:,} rows copied from Lite, index built")
-        _measure(args, env)
+        if not args.build_only:
+            _measure(args, env)
 
 
 def _measure(args: argparse.Namespace, env: dict[str, str]) -> None:
