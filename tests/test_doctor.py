@@ -18,6 +18,7 @@ from searchapp.embed import Embedders, ModelIdentity
 from searchapp.embed.clip import TINY_TEST_MODEL
 from searchapp.ingest import ingest, scan
 from searchapp.store import TEXT_SPEC, IndexParams, Store
+from tests.store.rows import text_row
 
 runner = CliRunner()
 MINILM = ModelIdentity(DEFAULT_TEXT_MODEL, 384)
@@ -26,23 +27,15 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data" / "images"
 
 
 def one_row() -> dict:
-    return {
-        "id": "a",
-        "source": "/notes/a.txt",
-        "folders": ["/", "/notes"],
-        "record_id": "",
-        "title": "a",
-        "media_type": "text/plain",
-        "ext": "txt",
-        "mtime": 0.0,
-        "sha256": "s",
-        "metadata": {},
-        "chunk_index": 0,
-        "char_start": 0,
-        "char_end": 1,
-        "text": "a",
-        "vector": np.full(384, 0.05, dtype=np.float32).tolist(),
-    }
+    return text_row(
+        id="a",
+        source="/notes/a.txt",
+        folders=["/", "/notes"],
+        title="a",
+        mtime=0.0,
+        text="a",
+        vector=np.full(384, 0.05, dtype=np.float32).tolist(),
+    )
 
 
 def by_name(checks) -> dict:

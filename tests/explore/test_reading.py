@@ -12,6 +12,7 @@ import searchapp.store.collection as collection_module
 from searchapp.embed.base import ModelIdentity
 from searchapp.explore.items import fingerprint, read_items
 from searchapp.store import TEXT_SPEC, Store
+from tests.store.rows import text_row
 
 PAGE = 7
 ROWS = 60
@@ -20,23 +21,13 @@ ROWS = 60
 def _row(i: int, title: str = "") -> dict:
     # Ids in an order unrelated to insertion, as row ids (hashes) are.
     source = f"/docs/{i:03}.txt"
-    return {
-        "id": hashlib.sha256(source.encode()).hexdigest()[:16],
-        "source": source,
-        "folders": ["/", "/docs"],
-        "record_id": "",
-        "title": title or f"doc {i}",
-        "media_type": "text/plain",
-        "ext": "txt",
-        "mtime": float(i),
-        "sha256": f"{i:064x}",
-        "metadata": {},
-        "chunk_index": 0,
-        "char_start": 0,
-        "char_end": 1,
-        "text": f"text {i}",
-        "vector": [1.0, float(i), 0.5, 0.0],
-    }
+    return text_row(
+        i,
+        id=hashlib.sha256(source.encode()).hexdigest()[:16],
+        source=source,
+        title=title or f"doc {i}",
+        sha256=f"{i:064x}",
+    )
 
 
 @pytest.fixture

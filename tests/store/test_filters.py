@@ -19,6 +19,7 @@ from searchapp.store.filters import (
     starts_with,
     string_literal,
 )
+from tests.store.rows import text_row
 
 NASTY = [
     "plain",
@@ -47,23 +48,14 @@ def test_string_literal_escapes() -> None:
 
 
 def _row(i: int, source: str) -> dict:
-    return {
-        "id": f"id{i}",
-        "source": source,
-        "folders": ["/", source],
-        "record_id": "",
-        "title": "t",
-        "media_type": "text/plain",
-        "ext": "txt",
-        "mtime": float(i),
-        "sha256": "s",
-        "metadata": {},
-        "chunk_index": 0,
-        "char_start": 0,
-        "char_end": 1,
-        "text": "x",
-        "vector": [1.0, float(i), 0.0, 0.0],
-    }
+    return text_row(
+        i,
+        source=source,
+        folders=["/", source],
+        title="t",
+        text="x",
+        vector=[1.0, float(i), 0.0, 0.0],
+    )
 
 
 @pytest.fixture

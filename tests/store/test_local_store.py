@@ -12,6 +12,7 @@ import pytest
 from searchapp.embed import ModelIdentity
 from searchapp.store import TEXT_SPEC, Store
 from searchapp.store.local import LocalStore
+from tests.store.rows import text_row
 
 pytestmark = pytest.mark.integration
 
@@ -27,23 +28,18 @@ def test_two_processes_share_one_store(shared_settings) -> None:
     store = Store.connect(shared_settings)  # starts the store process
     store.collection(TEXT_SPEC, ModelIdentity("m", 4)).upsert(
         [
-            {
-                "id": "a",
-                "source": "/a",
-                "folders": ["/"],
-                "record_id": "",
-                "title": "",
-                "media_type": "text/plain",
-                "ext": "",
-                "mtime": 0.0,
-                "sha256": "",
-                "metadata": {},
-                "chunk_index": 0,
-                "char_start": 0,
-                "char_end": 0,
-                "text": "",
-                "vector": [1, 0, 0, 0],
-            }
+            text_row(
+                id="a",
+                source="/a",
+                folders=["/"],
+                title="",
+                ext="",
+                mtime=0.0,
+                sha256="",
+                char_end=0,
+                text="",
+                vector=[1, 0, 0, 0],
+            )
         ]
     )
     info = LocalStore(shared_settings.state_dir / "milvus.db").running()

@@ -17,26 +17,11 @@ from searchapp.errors import (
 )
 from searchapp.store import TEXT_SPEC, IndexParams, Store
 from searchapp.store.version import ServerInfo
+from tests.store.rows import text_row
 
 
 def _row(i: int) -> dict:
-    return {
-        "id": f"id{i}",
-        "source": f"/docs/{i}.txt",
-        "folders": ["/", "/docs"],
-        "record_id": "",
-        "title": f"doc {i}",
-        "media_type": "text/plain",
-        "ext": "txt",
-        "mtime": float(i),
-        "sha256": "s",
-        "metadata": {"n": i},
-        "chunk_index": 0,
-        "char_start": 0,
-        "char_end": 1,
-        "text": f"text {i}",
-        "vector": [1.0, float(i), 0.5, 0.0],
-    }
+    return text_row(i, metadata={"n": i})
 
 
 @pytest.fixture
