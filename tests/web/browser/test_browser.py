@@ -61,14 +61,6 @@ def server(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         yield url
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 def item_id(corpus: Path, relative: str) -> str:
     return row_id(str(corpus / relative), 0)
 

@@ -64,14 +64,6 @@ def server(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         yield url
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 def test_an_audio_hit_plays_from_where_its_words_are_said(page: Any, server: str) -> None:
     page.goto(f"{server}/?q=take+a+loaf+and+some+cheese+to+our+outdoor+meal")
     first = page.locator("ol.docs > li").first
