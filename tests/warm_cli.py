@@ -83,26 +83,21 @@ class WarmRun:
         log: Path | None = None,
         cwd: Path | None = None,
     ) -> None:
+        out_read = out_write = err_read = err_write = None
+        if log is None:
+            out_read, out_write = _context.Pipe(duplex=False)
+            if not stderr_to_stdout:
+                err_read, err_write = _context.Pipe(duplex=False)
+        output = str(log) if out_write is None else out_write
         folder = None if cwd is None else str(cwd)
-        if log is not None:
-            self._process = _context.Process(
-                target=_run, args=(list(argv), dict(env), str(log), None, folder), daemon=True
-            )
-            self._process.start()
-            self.stdout: IO[bytes] | None = None
-            self.stderr: IO[bytes] | None = None
-            self.pid = self._process.pid
-            return
-        out_read, out_write = _context.Pipe(duplex=False)
-        err_read, err_write = (None, None) if stderr_to_stdout else _context.Pipe(duplex=False)
         self._process = _context.Process(
-            target=_run, args=(list(argv), dict(env), out_write, err_write, folder), daemon=True
+            target=_run, args=(list(argv), dict(env), output, err_write, folder), daemon=True
         )
         self._process.start()
-        # The child holds its own copies: ours closed, EOF comes when it ends.
-        self.stdout = self._reader(out_read, out_write)
-        self.stderr = None if err_read is None else self._reader(err_read, err_write)
         self.pid = self._process.pid
+        # The child holds its own copies: ours closed, EOF comes when it ends.
+        self.stdout = None if out_read is None else self._reader(out_read, out_write)
+        self.stderr = None if err_read is None else self._reader(err_read, err_write)
 
     @staticmethod
     def _reader(read: Connection, write: Connection | None) -> IO[bytes]:
@@ -156,15 +151,23 @@ def run(
     argv: Sequence[str], env: dict[str, str], *, timeout: float | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`searchapp ARGV...` forked warm, to its end: as ``subprocess.run`` with
-    ``capture_output=True, text=True``."""
+    ``capture_output=True, text=True``; killed and TimeoutExpired past ``timeout``."""
     process = WarmRun(argv, env)
+    timed_out = threading.Event()
+
+    def expire() -> None:
+        timed_out.set()
+        process.kill()  # the pipes close: communicate() returns
+
+    timer = threading.Timer(timeout, expire) if timeout is not None else None
+    if timer is not None:
+        timer.start()
     try:
-        out, err = process.communicate(timeout)
+        out, err = process.communicate()
     finally:
-        if process.poll() is None:  # past the timeout: not left running
-            process.kill()
-            process.wait(30)
-    if process.returncode is None:
+        if timer is not None:
+            timer.cancel()
+    if timed_out.is_set():
         raise subprocess.TimeoutExpired(["searchapp", *argv], timeout or 0)
     return subprocess.CompletedProcess(
         ["searchapp", *argv], process.returncode, out.decode(), (err or b"").decode()
