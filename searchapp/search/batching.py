@@ -154,7 +154,10 @@ class Batcher(Generic[Job, Result]):
         with self._ready:
             self._active -= 1
             self._last_end = self._clock()
-            self._ready.notify_all()
+            # Wake the workers only when one has work (or close() waits): waking idle
+            # workers after every inline search costs two context switches each.
+            if self._queue or self._closed:
+                self._ready.notify_all()
 
     def _idle(self) -> bool:
         """No more jobs expected soon: the last batch held one, or ended long ago."""

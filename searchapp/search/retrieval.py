@@ -112,10 +112,18 @@ def retrieve(
     return found
 
 
-def similarity(row: dict[str, Any], query: TextQuery) -> float:
-    """Cosine similarity of the query and the row's chunk."""
-    if "vector" not in row:  # a dense row: its score is the cosine
-        return float(row["score"])
-    chunk = np.asarray(row["vector"], dtype=np.float32)
-    norms = float(np.linalg.norm(chunk) * np.linalg.norm(query.vector))
-    return float(chunk @ query.vector) / norms if norms else 0.0
+def similarities(rows: Sequence[dict[str, Any]], query: TextQuery) -> list[float]:
+    """Cosine similarity of the query and each row's chunk: a dense row's score is
+    that cosine; keyword and hybrid rows carry the chunk's vector (one matrix
+    product for all of them)."""
+    out = [float(row["score"]) for row in rows]
+    carried = [i for i, row in enumerate(rows) if "vector" in row]
+    if not carried:
+        return out
+    chunks = np.asarray([rows[i]["vector"] for i in carried], dtype=np.float32)
+    norms = np.linalg.norm(chunks, axis=1) * float(np.linalg.norm(query.vector))
+    dots = chunks @ np.asarray(query.vector, dtype=np.float32)
+    cosines = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+    for i, cosine in zip(carried, cosines.tolist(), strict=True):
+        out[i] = cosine
+    return out

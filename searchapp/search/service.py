@@ -28,7 +28,7 @@ from searchapp.search.hits import TEXT_FIELDS, best_per_document, chunks_to_fetc
 from searchapp.search.query_batch import Found, RetrievalJob, serve_jobs
 from searchapp.search.request import IMAGE_MODES, Mode, Retrieval, SearchRequest, check_page
 from searchapp.search.results import SearchResult, Stopwatch, elapsed_ms
-from searchapp.search.retrieval import TextQuery, keyword_unavailable, similarity
+from searchapp.search.retrieval import TextQuery, keyword_unavailable, similarities
 from searchapp.search.similar import similar_chunks
 from searchapp.store import CLIP_IMAGE_SPEC, TEXT_SPEC, Store, VectorCollection
 from searchapp.store.schema import CollectionSpec
@@ -220,28 +220,31 @@ class SearchService:
             )
         )
         watch.add(found.encode_ms, found.store_ms)
-        text_query = TextQuery(query, found.vector)
         model_id = collection.identity.model_id
-        hits = [
-            text_hit(
-                row, query, self.floor.relevance(direction, similarity(row, text_query), model_id)
-            )
-            for row in best_per_document(found.rows)
+        best = best_per_document(found.rows)
+        relevances = [
+            self.floor.relevance(direction, cosine, model_id)
+            for cosine in similarities(best, TextQuery(query, found.vector))
         ]
         # A hit without a relevance (a model the floor is not calibrated for) is kept.
-        kept = [hit for hit in hits if hit.relevance is None or hit.relevance >= floor]
-        if hits and not kept:
+        kept = [
+            (row, relevance)
+            for row, relevance in zip(best, relevances, strict=True)
+            if relevance is None or relevance >= floor
+        ]
+        if best and not kept:
             notices.append(
-                f"no results: the {len(hits)} closest documents are all below the relevance "
+                f"no results: the {len(best)} closest documents are all below the relevance "
                 f"floor ({floor:g}); lower it (--min-relevance, min_relevance) to see them"
             )
         return dataclasses.replace(
             result,
-            hits=kept[offset:wanted],
+            # Snippets only for the page shown: the rest were fetched to rank and count.
+            hits=[text_hit(row, query, relevance) for row, relevance in kept[offset:wanted]],
             took_ms=elapsed_ms(started),
             notice="; ".join(notices) or None,
             retrieval=chosen.value,
-            below_floor=len(hits) - len(kept),
+            below_floor=len(best) - len(kept),
             timings=watch.timings(),
             more=len(kept) > wanted,
         )

@@ -1,4 +1,9 @@
-"""Dependencies that routes declare: the process's ``App`` and its services."""
+"""Dependencies that routes declare: the process's ``App`` and its services.
+
+They are ``async def`` because they only read the request and the app's state:
+FastAPI runs a plain ``def`` dependency in its thread pool, a hop that costs a
+search more than the dependency itself (the routes stay plain ``def``).
+"""
 
 from __future__ import annotations
 
@@ -18,27 +23,31 @@ from searchapp.web.thumbnails import Thumbnails
 from searchapp.web.visibility import SourceNames
 
 
-def get_app(request: Request) -> App:
+def app_of(request: Request) -> App:
     return request.app.state.searchapp
 
 
-def get_search(request: Request) -> SearchService:
-    return get_app(request).search
+async def get_app(request: Request) -> App:
+    return app_of(request)
+
+
+async def get_search(request: Request) -> SearchService:
+    return app_of(request).search
 
 
 AppDep = Annotated[App, Depends(get_app)]
 SearchDep = Annotated[SearchService, Depends(get_search)]
 
 
-def get_items(request: Request) -> ItemLookup:
-    return ItemLookup(get_app(request).store)
+async def get_items(request: Request) -> ItemLookup:
+    return ItemLookup(app_of(request).store)
 
 
-def get_thumbnails(request: Request) -> Thumbnails:
+async def get_thumbnails(request: Request) -> Thumbnails:
     # One cache per web app (it holds the image loader); a race makes two, harmlessly.
     state = request.app.state
     if getattr(state, "thumbnails", None) is None:
-        state.thumbnails = Thumbnails(get_app(request).settings)
+        state.thumbnails = Thumbnails(app_of(request).settings)
     return state.thumbnails
 
 
@@ -55,14 +64,15 @@ Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
 
 
 def get_sources(request: Request, principal: Caller) -> SourceNames:
-    """How this caller sees file paths: absolute for admins, else root name + relative."""
-    return SourceNames.for_settings(get_app(request).settings, full=principal.sees_full_paths)
+    """How this caller sees file paths: absolute for admins, else root name + relative.
+    (Plain ``def``: for others it reads the recorded roots from the state folder.)"""
+    return SourceNames.for_settings(app_of(request).settings, full=principal.sees_full_paths)
 
 
 SourcesDep = Annotated[SourceNames, Depends(get_sources)]
 
 
-def get_search_params(
+async def get_search_params(
     params: Annotated[SearchParams, Depends()], sources: SourcesDep
 ) -> SearchParams:
     """The query string's search options; a folder filter may be written as the caller
@@ -74,8 +84,8 @@ def get_search_params(
 ParamsDep = Annotated[SearchParams, Depends(get_search_params)]
 
 
-def get_explore(request: Request) -> ExploreService:
-    app = get_app(request)
+async def get_explore(request: Request) -> ExploreService:
+    app = app_of(request)
     return ExploreService(app.settings, app.store)
 
 

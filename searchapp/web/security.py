@@ -17,7 +17,7 @@ and the scope each route needs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -127,11 +127,13 @@ def same_origin(sender: str, host_header: str | None) -> bool:
 # --- who is asking ------------------------------------------------------------------
 
 
-def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request) -> Principal:
     """The caller: a token (header or session cookie), the local owner, or nobody.
 
     A token that is sent but unknown is refused (401) even where no login is
     needed: a client that thinks it is authenticated should learn it is not.
+    ``async``, so no thread-pool hop: it hashes a token and stats the small
+    tokens file, which is re-read only when it changed.
     """
     access = get_access(request)
     token = _header_token(request)
@@ -179,12 +181,12 @@ def _session_principal(request: Request, access: Access) -> Principal | None:
 Caller = Annotated[Principal, Depends(authenticate)]
 
 
-def require(needed: TokenScope) -> Callable[..., Principal]:
+def require(needed: TokenScope) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller, who must hold ``needed`` (401 without a credential, 403
     with too small a scope). A page session's state-changing API call must also carry
     the CSRF token in ``X-CSRF-Token``."""
 
-    def dependency(request: Request, principal: Caller) -> Principal:
+    async def dependency(request: Request, principal: Caller) -> Principal:
         check_scope(principal, needed)
         if principal.session and request.method not in SAFE_METHODS:
             access = get_access(request)
@@ -209,7 +211,7 @@ def check_scope(principal: Principal, needed: TokenScope) -> None:
         )
 
 
-def require_uploads(
+async def require_uploads(
     request: Request, principal: Annotated[Principal, Depends(require(TokenScope.INGEST))]
 ) -> Principal:
     """Uploading to ingest: the ingest scope, on a server that is not read-only."""
