@@ -103,3 +103,18 @@ def test_the_export_is_made_once_and_a_failed_one_leaves_nothing(
     assert sorted(p.name for p in folder.iterdir()) == ["model.onnx", "model_qint8.onnx"]
     vector = first.embed(["tide pools"])
     assert float(np.dot(vector[0], again.embed(["tide pools"])[0])) > 0.98
+
+
+def test_int8_vectors_do_not_depend_on_the_other_texts_of_a_call(
+    embedders: Embedders, sample_chunks: list[str]
+) -> None:
+    """int8's activation scales are computed per call: texts are encoded one per call,
+    so a text gets the same vector alone, in an ingest batch or in a batch of queries."""
+    model = embedders.text_model(DEFAULT_TEXT_MODEL, "onnx-int8")
+    together = model.embed(sample_chunks)
+    queries = model.embed_queries(sample_chunks[-3:] + sample_chunks[:5])
+    for i in (0, 1, len(sample_chunks) - 1):
+        alone = model.embed([sample_chunks[i]])[0]
+        np.testing.assert_array_equal(together[i], alone)
+    np.testing.assert_array_equal(queries[:3], model.embed_queries(sample_chunks[-3:]))
+    np.testing.assert_array_equal(queries[0], model.embed_queries([sample_chunks[-3]])[0])
