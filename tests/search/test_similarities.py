@@ -21,8 +21,7 @@ def test_carried_vectors_give_their_cosine_and_dense_rows_keep_their_score() -> 
         {"score": 3.0, "vector": chunks[2].tolist()},
     ]
     expected = [
-        float(c @ query.vector / (np.linalg.norm(c) * np.linalg.norm(query.vector)))
-        for c in chunks
+        float(c @ query.vector / (np.linalg.norm(c) * np.linalg.norm(query.vector))) for c in chunks
     ]
     got = similarities(rows, query)
     assert got[0] == 0.42
