@@ -16,12 +16,18 @@ way, with the same filter and fields, and their rows would be the same alone:
   rank differently; only equal limits share a call.
 A group whose call fails is retried one job at a time, so one bad request
 fails alone.
+
+``store_gate`` is held around each store call: Milvus Lite serves one search at
+a time (in one Python process), so two batch workers gated by one lock overlap
+one batch's encoding with another's search instead of two searches that slow
+each other down (measured: ungated, two workers served fewer queries than one).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,8 +68,14 @@ class Found:
     store_ms: float
 
 
-def serve_jobs(jobs: Sequence[RetrievalJob], settings: Settings) -> list[Found | Exception]:
-    """Each job's rows, or the error that stopped it, in the order given."""
+def serve_jobs(
+    jobs: Sequence[RetrievalJob],
+    settings: Settings,
+    store_gate: AbstractContextManager[object] | None = None,
+) -> list[Found | Exception]:
+    """Each job's rows, or the error that stopped it, in the order given; the store
+    is called under ``store_gate`` (see the module's doc)."""
+    gate = store_gate if store_gate is not None else nullcontext()
     outcomes: list[Found | Exception | None] = [None] * len(jobs)
     vectors: list[np.ndarray | None] = [job.vector for job in jobs]
     encode_ms = [0.0] * len(jobs)
@@ -88,7 +100,9 @@ def serve_jobs(jobs: Sequence[RetrievalJob], settings: Settings) -> list[Found |
     groups = _grouped([jobs[i] for i in ready], lambda job: _search_key(job, settings))
     for members in groups.values():
         indices = [ready[m] for m in members]
-        for i, found in zip(indices, _search_group(jobs, vectors, indices, settings), strict=True):
+        with gate:
+            searched = _search_group(jobs, vectors, indices, settings)
+        for i, found in zip(indices, searched, strict=True):
             outcomes[i] = (
                 found
                 if isinstance(found, Exception)

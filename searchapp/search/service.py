@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from functools import cached_property
 
 import numpy as np
@@ -57,10 +59,16 @@ class SearchService:
         return self._settings.search_alias_refresh_ms / 1000
 
     @cached_property
+    def _store_gate(self) -> AbstractContextManager[object]:
+        """Milvus Lite serves one search at a time: batches take turns at it (see
+        searchapp.search.query_batch); a server takes them together."""
+        return threading.Lock() if self._store.info.is_lite else nullcontext()
+
+    @cached_property
     def _batcher(self) -> Batcher[RetrievalJob, Found]:
         # Built by the first search (its worker threads start then).
         return Batcher(
-            lambda jobs: serve_jobs(jobs, self._settings),
+            lambda jobs: serve_jobs(jobs, self._settings, self._store_gate),
             max_size=self._settings.search_batch_size,
             max_wait=self._settings.search_batch_wait_ms / 1000,
             workers=self._settings.search_batch_workers,
