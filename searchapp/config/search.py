@@ -56,12 +56,13 @@ class SearchSettings(BaseModel):
         "load (the last batch held several): a query at an idle service is served at once.",
     )
     search_batch_workers: int = Field(
-        default=2,
-        ge=1,
+        default=0,
+        ge=0,
         le=16,
-        description="Batches served at once: with 2, one batch is encoded while another "
-        "is searched in Milvus; 1 makes larger batches that never overlap (measured "
-        "slower than no batching on 2 cores).",
+        description="Batches served at once. 0 (automatic): 1 on Milvus Lite, which serves "
+        "one search at a time, so one worker makes the largest batches (measured at "
+        "100,000 chunks: 63.9 requests/s at 32 clients against 51.1 with 2); 2 on a "
+        "server, where one batch is encoded while another is searched.",
     )
     search_alias_refresh_ms: float = Field(
         default=500.0,

@@ -71,7 +71,7 @@ class SearchService:
             lambda jobs: serve_jobs(jobs, self._settings, self._store_gate),
             max_size=self._settings.search_batch_size,
             max_wait=self._settings.search_batch_wait_ms / 1000,
-            workers=self._settings.search_batch_workers,
+            workers=self._settings.search_batch_workers or (1 if self._store.info.is_lite else 2),
             name="search-batch",
         )
 

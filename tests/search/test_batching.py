@@ -80,11 +80,13 @@ class Gate:
         self.sizes: list[int] = []
         self.open = threading.Event()
 
-    def __call__(self, jobs: Sequence[RetrievalJob], settings) -> list[Found | Exception]:
+    def __call__(
+        self, jobs: Sequence[RetrievalJob], settings, store_gate=None
+    ) -> list[Found | Exception]:
         self.sizes.append(len(jobs))
         if len(self.sizes) == 1:
             assert self.open.wait(DEADLINE)
-        return serve_jobs(jobs, settings)
+        return serve_jobs(jobs, settings, store_gate)
 
 
 @pytest.fixture(scope="module")
