@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1su
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test chromium lint clean
+.PHONY: install run test system-packages lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,15 +26,19 @@ run: $(STAMP)
 	$(BIN)/searchapp stats
 	$(BIN)/searchapp serve --host $(HOST) --port $(PORT)
 
-# The browser test drives Debian's chromium (playwright's own download cannot run here).
-test: $(STAMP) chromium
+# Debian packages the tests drive: chromium for the browser tests (playwright's own
+# download cannot run here) and espeak-ng, which speaks the audio tests' recordings.
+SYSTEM_PACKAGES := chromium espeak-ng
+
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
 
-chromium:
-	@if command -v chromium >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
-	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y chromium; \
-	else echo "the browser test needs chromium: install it (apt-get install -y chromium); it is skipped until then"; fi
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y $$missing; \
+	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y $$missing; \
+	else echo "the tests need$$missing (apt-get install -y$$missing): the browser tests skip and the audio tests fail until then"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check searchapp tests bench
