@@ -41,8 +41,9 @@ class ModelSettings(BaseModel):
     device: str = Field(default="cpu", description="torch device for the models.")
 
     # --- text model backends (ONNX Runtime) -----------------------------------
-    # onnx-int8 by default: the fastest, and within 0.005 nDCG@10 of torch on SciFact
-    # (docs/evaluation.md, "Text model backends").
+    # Queries: onnx-int8, the fastest, within 0.005 nDCG@10 of torch on SciFact. Ingest:
+    # onnx (float32, torch's vectors): int8 documents lost 0.0055 dense nDCG@10 on the
+    # whole of SciFact (docs/evaluation.md, "Text model backends").
     query_backend: TextBackend = Field(
         default="onnx-int8",
         description="How queries are embedded by the text model: torch (sentence-"
@@ -51,7 +52,7 @@ class ModelSettings(BaseModel):
         "The onnx backends load neither torch nor sentence-transformers.",
     )
     ingest_backend: TextBackend = Field(
-        default="onnx-int8",
+        default="onnx",
         description="How documents are embedded by the text model while ingesting: torch, "
         "onnx or onnx-int8 (see QUERY_BACKEND).",
     )
