@@ -93,7 +93,7 @@ class Embedders:
                 threads=settings.embed_threads,
             )
         from searchapp.embed.onnx_export import cache_dir, ensure_onnx
-        from searchapp.embed.onnx_text import OnnxTextEmbedder
+        from searchapp.embed.onnx_text import INT8_BACKEND, OnnxTextEmbedder
 
         location = Path(resolve_text_model(name))
         if not location.is_dir():
@@ -103,7 +103,7 @@ class Embedders:
                 "SEARCHAPP_QUERY_BACKEND=torch and SEARCHAPP_INGEST_BACKEND=torch for a hub id"
             )
         folder = cache_dir(settings.resolved_onnx_cache_dir, location)
-        onnx_file = ensure_onnx(location, folder, int8=backend == "onnx-int8")
+        onnx_file = ensure_onnx(location, folder, int8=backend == INT8_BACKEND)
         return OnnxTextEmbedder(
             name,
             location,

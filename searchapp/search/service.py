@@ -60,9 +60,17 @@ class SearchService:
 
     @cached_property
     def _store_gate(self) -> AbstractContextManager[object]:
-        """Milvus Lite serves one search at a time: batches take turns at it (see
+        """Batches take turns at a store that serves one search at a time (see
         searchapp.search.query_batch); a server takes them together."""
-        return threading.Lock() if self._store.info.is_lite else nullcontext()
+        return threading.Lock() if self._store.info.serves_one_search_at_a_time else nullcontext()
+
+    @property
+    def _batch_workers(self) -> int:
+        """The setting, or by default: 1 where the store serves one search at a time
+        (one worker makes the largest batches), else 2 (one batch is encoded while
+        another is searched)."""
+        serial = self._store.info.serves_one_search_at_a_time
+        return self._settings.search_batch_workers or (1 if serial else 2)
 
     @cached_property
     def _batcher(self) -> Batcher[RetrievalJob, Found]:
@@ -71,7 +79,7 @@ class SearchService:
             lambda jobs: serve_jobs(jobs, self._settings, self._store_gate),
             max_size=self._settings.search_batch_size,
             max_wait=self._settings.search_batch_wait_ms / 1000,
-            workers=self._settings.search_batch_workers or (1 if self._store.info.is_lite else 2),
+            workers=self._batch_workers,
             name="search-batch",
         )
 

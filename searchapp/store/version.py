@@ -50,6 +50,12 @@ class ServerInfo:
         """More than one vector field per collection: Milvus 2.4+ and Lite 3."""
         return self.is_lite or self.release >= (2, 4, 0)
 
+    @property
+    def serves_one_search_at_a_time(self) -> bool:
+        """Milvus Lite 3 runs every search in one Python process, one after another;
+        a server runs several at once."""
+        return self.is_lite
+
     def features(self) -> dict[str, bool]:
         """The optional features, by the name `searchapp doctor` shows."""
         return {
